@@ -1,0 +1,55 @@
+# otelhouse: `make run` starts the whole stack, `make test` runs the suite.
+# Each target installs only what is missing, so a second run starts quickly.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the tests drive as real peers (browser pages, Prometheus scrape).
+DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter
+
+.PHONY: run test test-fast bench lint install install-test deb-test clean-data help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed  ## install otelhouse into .venv
+
+install-test: $(VENV)/.installed-test deb-test  ## install otelhouse, test tools and Debian test peers
+
+deb-test:  ## install the Debian packages the tests need, when missing
+	@missing=$$(for p in $(DEB_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+run: $(VENV)/.installed  ## start collector, dashboard and scheduler on the embedded engine (./data)
+	$(BIN)/otelhouse serve
+
+test: install-test  ## run the whole suite, slow tests included
+	$(BIN)/pytest -q -ra
+
+test-fast: install-test  ## run the suite without slow tests
+	$(BIN)/pytest -q -m 'not slow'
+
+bench: $(VENV)/.installed-test  ## run the benchmarks in bench/
+	$(BIN)/python bench/ingest.py
+
+lint: $(VENV)/.installed-test  ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean-data:  ## delete ./data (the embedded store and write-ahead log)
+	rm -rf data

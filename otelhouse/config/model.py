@@ -1,0 +1,104 @@
+"""Typed settings: one frozen dataclass per component, defaults and docs in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+ENVIRONMENTS = ("development", "staging", "production")
+
+
+def setting(default: Any, doc: str, *, secret: bool = False, required_in_production: bool = False) -> Any:
+    """Declare a setting with its default, a one-line doc and whether it is a secret."""
+    meta = {"doc": doc, "secret": secret, "required_in_production": required_in_production}
+    if isinstance(default, (list, tuple)):
+        return field(default=tuple(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ClickHouseSettings:
+    url: str = setting(
+        "chdb://./data/clickhouse",
+        "chdb://PATH for the embedded engine, or http(s)://user:password@host:port/database for a server",
+    )
+    password: str = setting("", "ClickHouse password; overrides one in the URL", secret=True)
+    database: str = setting("", "database name; overrides the URL's (default: default)")
+    secure: bool = setting(False, "use TLS to the server (clickhouse-connect ignores the https scheme)")
+    cluster: str = setting("", "cluster name: makes DDL use ON CLUSTER, Replicated* and Distributed tables")
+    traces_ttl_days: int = setting(30, "days spans stay in hot storage (0: forever)")
+    logs_ttl_days: int = setting(90, "days log records stay in hot storage (0: forever)")
+    metrics_ttl_days: int = setting(90, "days metric points stay in hot storage (0: forever)")
+    connect_timeout_s: float = setting(10.0, "seconds to wait for a ClickHouse server to answer")
+
+
+@dataclass(frozen=True)
+class CollectorSettings:
+    host: str = setting("0.0.0.0", "address the collector listens on")
+    http_port: int = setting(4318, "OTLP/HTTP port (also /metrics, /healthz, /readyz)")
+    grpc_port: int = setting(4317, "OTLP/gRPC port")
+    api_keys: tuple[str, ...] = setting(
+        (), "ingest keys accepted as 'Authorization: Bearer' or X-API-Key; empty: no auth", secret=True
+    )
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    host: str = setting("0.0.0.0", "address the dashboard listens on")
+    port: int = setting(8080, "dashboard HTTP port")
+    session_key: str = setting(
+        "",
+        "key that signs login sessions; random per start when empty (not allowed in production)",
+        secret=True,
+        required_in_production=True,
+    )
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    enabled: bool = setting(True, "run the log-rolling scheduler")
+    archive_dir: str = setting("./data/archive", "folder for verified Parquet archives")
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = setting("info", "otelhouse's own log level: debug, info, warning, error")
+    format: str = setting("auto", "json, text, or auto (text on a terminal, JSON otherwise)")
+
+
+SECTIONS: dict[str, type] = {
+    "clickhouse": ClickHouseSettings,
+    "collector": CollectorSettings,
+    "dashboard": DashboardSettings,
+    "retention": RetentionSettings,
+    "log": LogSettings,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    clickhouse: ClickHouseSettings = field(default_factory=ClickHouseSettings)
+    collector: CollectorSettings = field(default_factory=CollectorSettings)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    # "section.key" -> where the effective value came from
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def secret_values(self) -> list[str]:
+        """Return every non-empty secret value, for redaction."""
+        values: list[str] = []
+        for section in SECTIONS:
+            obj = getattr(self, section)
+            for f in dataclasses.fields(obj):
+                if f.metadata.get("secret"):
+                    value = getattr(obj, f.name)
+                    values.extend(v for v in (value if isinstance(value, tuple) else (value,)) if v)
+        return values
+
+
+def section_fields(section: str) -> dict[str, dataclasses.Field]:
+    """Return the fields of a section by key name."""
+    return {f.name: f for f in dataclasses.fields(SECTIONS[section])}

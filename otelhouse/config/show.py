@@ -1,0 +1,46 @@
+"""Render the effective configuration as TOML, secrets redacted, each value with its source."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from otelhouse.config.loader import env_name
+from otelhouse.config.model import SECTIONS, Settings
+from otelhouse.config.validate import redact_url
+
+REDACTED = "***"
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(json.dumps(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _shown(value: Any, secret: bool) -> Any:
+    if not secret:
+        return value
+    if isinstance(value, tuple):
+        return tuple(REDACTED for _ in value)
+    return REDACTED if value else ""
+
+
+def render_settings(s: Settings) -> str:
+    """Return the effective settings as commented TOML that never shows a secret."""
+    lines = [f"# environment: {s.env} (OTELHOUSE_ENV)"]
+    for section in SECTIONS:
+        lines += ["", f"[{section}]"]
+        obj = getattr(s, section)
+        for f in dataclasses.fields(obj):
+            value = _shown(getattr(obj, f.name), f.metadata.get("secret", False))
+            if f.name == "url":
+                value = redact_url(value)
+            source = s.sources.get(f"{section}.{f.name}", "default")
+            lines.append(f"{f.name} = {_render(value)}  # {source}; {env_name(section, f.name)}")
+    return "\n".join(lines) + "\n"

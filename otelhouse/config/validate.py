@@ -1,0 +1,85 @@
+"""Validation rules, one sentence each naming the key, and the production secret policy."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from urllib.parse import urlsplit
+
+from otelhouse.config.model import SECTIONS, Settings
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("auto", "json", "text")
+URL_SCHEMES = ("chdb", "http", "https")
+
+
+def _port_problem(key: str, port: int) -> list[str]:
+    # 0 asks the OS for a free port, which tests use
+    return [] if 0 <= port <= 65535 else [f"{key} must be a port number from 0 to 65535, got {port}"]
+
+
+def validate(s: Settings) -> list[str]:
+    """Return one sentence per broken rule; empty when the settings are usable."""
+    ch = s.clickhouse
+    problems: list[str] = []
+    scheme = urlsplit(ch.url).scheme
+    if scheme not in URL_SCHEMES:
+        problems.append(
+            f"clickhouse.url must start with chdb://, http:// or https://, got {redact_url(ch.url)!r}"
+        )
+    for key in ("database", "cluster"):
+        value = getattr(ch, key)
+        if value and not IDENTIFIER.match(value):
+            problems.append(f"clickhouse.{key} must be letters, digits and underscores, got {value!r}")
+    for key in ("traces_ttl_days", "logs_ttl_days", "metrics_ttl_days"):
+        if getattr(ch, key) < 0:
+            problems.append(f"clickhouse.{key} must be 0 (keep forever) or a number of days")
+    if ch.connect_timeout_s <= 0:
+        problems.append("clickhouse.connect_timeout_s must be more than 0")
+    problems += _port_problem("collector.http_port", s.collector.http_port)
+    problems += _port_problem("collector.grpc_port", s.collector.grpc_port)
+    problems += _port_problem("dashboard.port", s.dashboard.port)
+    if s.log.level not in LOG_LEVELS:
+        problems.append(f"log.level must be one of {', '.join(LOG_LEVELS)}, got {s.log.level!r}")
+    if s.log.format not in LOG_FORMATS:
+        problems.append(f"log.format must be one of {', '.join(LOG_FORMATS)}, got {s.log.format!r}")
+    return problems
+
+
+def redact_url(url: str) -> str:
+    """Hide a password embedded in a URL."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+
+
+def production_problems(s: Settings) -> list[str]:
+    """Return the secrets that production refuses: written in a config file, or left at the default."""
+    if s.env != "production":
+        return []
+    problems: list[str] = []
+    for section in SECTIONS:
+        obj = getattr(s, section)
+        for f in dataclasses.fields(obj):
+            if not f.metadata.get("secret"):
+                continue
+            key = f"{section}.{f.name}"
+            source = s.sources.get(key, "default")
+            variable = f"OTELHOUSE_{section.upper()}_{f.name.upper()}"
+            if source.startswith("config "):
+                problems.append(
+                    f"{key} is written in {source[7:]}; in production set {variable}_FILE "
+                    f"(a secrets file outside the repository) or {variable} instead"
+                )
+            elif source == "default" and f.metadata.get("required_in_production"):
+                problems.append(f"{key} is not set; in production set {variable}_FILE or {variable}")
+    url_source = s.sources.get("clickhouse.url", "default")
+    if urlsplit(s.clickhouse.url).password and url_source.startswith("config "):
+        problems.append(
+            f"clickhouse.url in {url_source[7:]} embeds a password; in production put it in "
+            "OTELHOUSE_CLICKHOUSE_PASSWORD_FILE instead"
+        )
+    return problems

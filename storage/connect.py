@@ -1,0 +1,103 @@
+"""Open clickhouse-connect clients for a Target, turning driver failures into StoreErrors."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+from pathlib import Path
+from typing import IO
+
+import clickhouse_connect
+from clickhouse_connect.driver import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError, OperationalError
+
+from storage.errors import StoreAuthFailed, StoreError, StoreLocked, StoreRejected, StoreUnavailable
+from storage.target import Target
+
+LOCK_NAME = ".otelhouse.lock"
+_AUTH_CODES = {
+    "516",
+    "192",
+    "193",
+    "194",
+}  # AUTHENTICATION_FAILED, UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD
+
+
+def _error_code(exc: Exception) -> str | None:
+    match = re.search(r"Code: (\d+)", str(exc))
+    return match.group(1) if match else None
+
+
+def translate(exc: ClickHouseError, target: Target) -> StoreError:
+    """Map a clickhouse-connect exception to the StoreError that says what to do."""
+    where = target.describe()
+    code = _error_code(exc)
+    if code in _AUTH_CODES:
+        return StoreAuthFailed(
+            f"{where} refused user {target.username!r}: wrong user or password. "
+            "Set OTELHOUSE_CLICKHOUSE_PASSWORD (or OTELHOUSE_CLICKHOUSE_PASSWORD_FILE) to the right one."
+        )
+    if isinstance(exc, OperationalError) or code is None:
+        reason = "connection refused" if "refused" in str(exc).lower() else "no answer"
+        return StoreUnavailable(
+            f"cannot reach {where} ({reason}). Start the server, or fix OTELHOUSE_CLICKHOUSE_URL."
+        )
+    if isinstance(exc, DatabaseError):
+        first_line = str(exc).strip().splitlines()[0][:500]
+        return StoreRejected(f"{where} rejected the statement: {first_line}")
+    return StoreError(f"{where}: {exc}")
+
+
+class FolderLock:
+    """An exclusive lock on the embedded engine's data folder, naming the holder's pid."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self._fh: IO[str] | None = None
+
+    def acquire(self) -> None:
+        Path(self.folder).mkdir(parents=True, exist_ok=True)
+        fh = open(Path(self.folder) / LOCK_NAME, "a+")  # noqa: SIM115 - held for the store's lifetime
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            fh.close()
+            raise StoreLocked(
+                f"the chDB data folder {self.folder} is already open in another otelhouse process "
+                f"(pid {holder}). Stop that process, or point OTELHOUSE_CLICKHOUSE_URL at another folder "
+                "(chdb://PATH), or use a ClickHouse server to run the parts in separate processes."
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def open_client(target: Target, connect_timeout_s: float = 10.0) -> Client:
+    """Open one client on the target's engine; it talks to the server at once to fail early."""
+    try:
+        if target.kind == "chdb":
+            return clickhouse_connect.get_client(interface="chdb", path=target.path)
+        return clickhouse_connect.get_client(
+            host=target.host,
+            port=target.port,
+            username=target.username,
+            password=target.password,
+            secure=target.secure,
+            connect_timeout=connect_timeout_s,
+            send_receive_timeout=300,
+            compress=False,
+            autogenerate_session_id=False,
+        )
+    except ClickHouseError as exc:
+        raise translate(exc, target) from None

@@ -1,0 +1,142 @@
+"""The schema as ordered, named migrations, rendered for one server or a cluster.
+
+Each migration is one .sql file under storage/sql/ creating one object. Table names in the SQL are
+template variables (`${otel_traces}`) so the same text renders to `db.otel_traces` on a single
+server and to `db.otel_traces_local` (ReplicatedMergeTree) behind a Distributed `db.otel_traces`
+on a cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from importlib import resources
+from string import Template
+
+SIGNALS = ("traces", "logs", "metrics")
+MIGRATIONS_TABLE = "otelhouse_migrations"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema object: a table (with its TTL column) or a materialized view."""
+
+    name: str
+    kind: str  # "table" or "view"
+    obj: str  # name of the object it creates
+    engine: str = "MergeTree"
+    signal: str = ""  # whose TTL applies
+    ttl_column: str = ""
+    shard_key: str = "rand()"
+
+
+def _table(name: str, obj: str, signal: str, ttl_column: str, **kw: str) -> Migration:
+    return Migration(name=name, kind="table", obj=obj, signal=signal, ttl_column=ttl_column, **kw)
+
+
+METRIC_KINDS = ("gauge", "sum", "histogram", "exponential_histogram", "summary")
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _table("0001_otel_traces", "otel_traces", "traces", "Timestamp", shard_key="cityHash64(TraceId)"),
+    _table(
+        "0002_otel_traces_trace_id_ts",
+        "otel_traces_trace_id_ts",
+        "traces",
+        "Start",
+        engine="AggregatingMergeTree",
+        shard_key="cityHash64(TraceId)",
+    ),
+    Migration(name="0003_otel_traces_trace_id_ts_mv", kind="view", obj="otel_traces_trace_id_ts_mv"),
+    _table("0004_otel_logs", "otel_logs", "logs", "Timestamp"),
+    *(
+        _table(f"{n:04d}_otel_metrics_{kind}", f"otel_metrics_{kind}", "metrics", "TimeUnix")
+        for n, kind in enumerate(METRIC_KINDS, start=5)
+    ),
+)
+
+TABLES = tuple(m.obj for m in MIGRATIONS if m.kind == "table")
+
+
+@dataclass(frozen=True)
+class SchemaOptions:
+    """What rendering depends on: database, cluster name and TTL days per signal (0: none)."""
+
+    database: str = "default"
+    cluster: str = ""
+    ttl_days: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SIGNALS, 0))
+
+    def local(self, table: str) -> str:
+        """Name the table that holds the rows (the _local one on a cluster)."""
+        return f"{table}_local" if self.cluster else table
+
+    @property
+    def on_cluster(self) -> str:
+        return f"ON CLUSTER {self.cluster}" if self.cluster else ""
+
+
+def _sql_text(name: str) -> str:
+    return resources.files("storage").joinpath("sql", name).read_text()
+
+
+def _fragments() -> dict[str, str]:
+    folder = resources.files("storage").joinpath("sql", "fragments")
+    return {f.name.removesuffix(".sql"): f.read_text().rstrip("\n") for f in folder.iterdir()}
+
+
+def engine_clause(m: Migration, opts: SchemaOptions) -> str:
+    """Return the ENGINE expression: plain, or Replicated with a per-shard ZooKeeper path."""
+    if not opts.cluster:
+        return f"{m.engine}()"
+    path = f"/clickhouse/tables/{{shard}}/{opts.database}/{opts.local(m.obj)}"
+    return f"Replicated{m.engine}('{path}', '{{replica}}')"
+
+
+def ttl_expression(m: Migration, opts: SchemaOptions) -> str:
+    """Return the TTL expression for a table, or '' when its signal is kept forever."""
+    days = opts.ttl_days.get(m.signal, 0) if m.ttl_column else 0
+    # toDateTime, not toDate: a Date-based TTL would drop a whole day early
+    return f"toDateTime({m.ttl_column}) + toIntervalDay({days})" if days else ""
+
+
+def render(m: Migration, opts: SchemaOptions) -> list[str]:
+    """Return the statements that create the migration's object(s)."""
+    names = {t: f"{opts.database}.{opts.local(t)}" for t in TABLES}
+    ttl = ttl_expression(m, opts)
+    variables = {
+        **_fragments(),
+        **names,
+        "db": opts.database,
+        "on_cluster": opts.on_cluster,
+        "engine": engine_clause(m, opts) if m.kind == "table" else "",
+        "ttl": f"TTL {ttl}" if ttl else "",
+    }
+    # fragments hold variables of their own, so substitute twice
+    text = Template(Template(_sql_text(f"{m.name}.sql")).substitute(variables)).substitute(variables)
+    statements = [text.strip()]
+    if opts.cluster and m.kind == "table":
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {opts.database}.{m.obj} {opts.on_cluster} "
+            f"AS {opts.database}.{opts.local(m.obj)} "
+            f"ENGINE = Distributed({opts.cluster}, {opts.database}, {opts.local(m.obj)}, {m.shard_key})"
+        )
+    return statements
+
+
+def migrations_table_ddl(opts: SchemaOptions) -> list[str]:
+    """Return the statements creating the database and the table recording applied migrations."""
+    if opts.cluster:
+        path = f"/clickhouse/tables/otelhouse/{opts.database}/{MIGRATIONS_TABLE}"
+        engine = f"ReplicatedReplacingMergeTree('{path}', '{{replica}}')"
+    else:
+        engine = "ReplacingMergeTree()"
+    return [
+        f"CREATE DATABASE IF NOT EXISTS {opts.database} {opts.on_cluster}",
+        f"CREATE TABLE IF NOT EXISTS {opts.database}.{MIGRATIONS_TABLE} {opts.on_cluster} "
+        "(name String, checksum String, applied_at DateTime64(3)) "
+        f"ENGINE = {engine} ORDER BY name",
+    ]
+
+
+def checksum(statements: list[str]) -> str:
+    """Fingerprint rendered statements, recorded with each applied migration."""
+    return hashlib.sha256("\n;\n".join(statements).encode()).hexdigest()[:16]

@@ -1,0 +1,115 @@
+"""The Store: the one place a process holds ClickHouse connections (a client per thread)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from clickhouse_connect.driver import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from otelhouse.config import Settings
+from storage.connect import FolderLock, open_client, translate
+from storage.errors import StoreError
+from storage.migrate import apply_migrations, pending_migrations
+from storage.schema import SchemaOptions
+from storage.target import Target, parse_target
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def schema_options(settings: Settings, database: str) -> SchemaOptions:
+    """Build SchemaOptions from the settings."""
+    ch = settings.clickhouse
+    return SchemaOptions(
+        database=database,
+        cluster=ch.cluster,
+        ttl_days={"traces": ch.traces_ttl_days, "logs": ch.logs_ttl_days, "metrics": ch.metrics_ttl_days},
+    )
+
+
+class Store:
+    """Clients for one ClickHouse target, a client per thread since a client runs one call at a time."""
+
+    def __init__(self, target: Target, opts: SchemaOptions, connect_timeout_s: float = 10.0) -> None:
+        self.target = target
+        self.opts = opts
+        self.database = opts.database
+        self._timeout = connect_timeout_s
+        self._local = threading.local()
+        self._clients: list[Client] = []
+        self._guard = threading.Lock()
+        self._lock = FolderLock(target.path) if target.kind == "chdb" else None
+
+    @classmethod
+    def open(cls, settings: Settings) -> Store:
+        """Open the store named by the settings; raise StoreError saying what is wrong."""
+        target = parse_target(settings.clickhouse)
+        store = cls(target, schema_options(settings, target.database), settings.clickhouse.connect_timeout_s)
+        if store._lock is not None:
+            store._lock.acquire()
+        try:
+            store.client()  # connect now so a wrong URL or password fails at start-up
+        except BaseException:
+            store.close()
+            raise
+        log.info("store opened", extra={"store": target.describe()})
+        return store
+
+    def client(self) -> Client:
+        """Return this thread's client, opening it on first use."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = open_client(self.target, self._timeout)
+            self._local.client = client
+            with self._guard:
+                self._clients.append(client)
+        return client
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """Turn clickhouse-connect exceptions raised inside into StoreErrors."""
+        try:
+            yield
+        except ClickHouseError as exc:
+            raise translate(exc, self.target) from exc
+
+    def call(self, fn: Callable[[Client], T]) -> T:
+        """Run fn with this thread's client, translating errors."""
+        with self.errors():
+            return fn(self.client())
+
+    async def acall(self, fn: Callable[[Client], T]) -> T:
+        """Run fn in a worker thread so the event loop never waits on ClickHouse."""
+        return await asyncio.to_thread(self.call, fn)
+
+    def migrate(self, progress: Callable[[str], None] | None = None) -> list[str]:
+        """Apply pending migrations; return their names."""
+        return self.call(lambda c: apply_migrations(c, self.opts, progress))
+
+    def pending(self) -> list[str]:
+        """Return migrations not applied yet (readiness needs none)."""
+        return self.call(lambda c: pending_migrations(c, self.opts))
+
+    def ping(self) -> None:
+        """Raise StoreError unless ClickHouse answers a trivial query."""
+        self.call(lambda c: c.query("SELECT 1"))
+
+    def close(self) -> None:
+        """Close every client and release the data folder."""
+        with self._guard:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            with contextlib.suppress(Exception):
+                client.close()
+        self._local = threading.local()
+        if self._lock is not None:
+            self._lock.release()
+
+
+__all__ = ["Store", "StoreError", "schema_options"]
