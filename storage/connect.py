@@ -40,9 +40,7 @@ def translate(exc: ClickHouseError, target: Target) -> StoreError:
         )
     if isinstance(exc, OperationalError) or code is None:
         reason = "connection refused" if "refused" in str(exc).lower() else "no answer"
-        return StoreUnavailable(
-            f"cannot reach {where} ({reason}). Start the server, or fix OTELHOUSE_CLICKHOUSE_URL."
-        )
+        return StoreUnavailable(f"cannot reach {where} ({reason}). Start the server, or fix OTELHOUSE_CLICKHOUSE_URL.")
     if isinstance(exc, DatabaseError):
         first_line = str(exc).strip().splitlines()[0][:500]
         return StoreRejected(f"{where} rejected the statement: {first_line}")

@@ -38,9 +38,7 @@ def pending_migrations(client: Client, opts: SchemaOptions) -> list[str]:
     return [m.name for m in MIGRATIONS if m.name not in done]
 
 
-def apply_migrations(
-    client: Client, opts: SchemaOptions, progress: Callable[[str], None] | None = None
-) -> list[str]:
+def apply_migrations(client: Client, opts: SchemaOptions, progress: Callable[[str], None] | None = None) -> list[str]:
     """Apply pending migrations in order and record each; return what was applied.
 
     Every statement is idempotent (IF NOT EXISTS), so a run cut short is finished by the next one.
@@ -78,9 +76,7 @@ def _current_ttl(client: Client, opts: SchemaOptions, table: str) -> str:
     return engine_full.split(" TTL ", 1)[1].split(" SETTINGS ", 1)[0].strip()
 
 
-def reconcile_ttl(
-    client: Client, opts: SchemaOptions, progress: Callable[[str], None] | None = None
-) -> list[str]:
+def reconcile_ttl(client: Client, opts: SchemaOptions, progress: Callable[[str], None] | None = None) -> list[str]:
     """Make each table's TTL match the configured days; return the tables changed."""
     changed = []
     for m in MIGRATIONS:

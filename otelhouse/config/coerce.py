@@ -23,6 +23,10 @@ def type_name(default: Any) -> str:
     return "string"
 
 
+def _a(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
 def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
@@ -38,7 +42,7 @@ def from_toml(value: Any, default: Any, where: str) -> Any:
         "string": isinstance(value, str),
     }[expected]
     if not ok:
-        raise ConfigError(f"{where}: expected a {expected}, got {_describe(value)}")
+        raise ConfigError(f"{where}: expected {_a(expected)}, got {_describe(value)}")
     if expected == "number":
         return float(value)
     if expected == "list of strings":
@@ -60,7 +64,7 @@ def from_text(text: str, default: Any, where: str) -> Any:
         try:
             return int(stripped) if expected == "integer" else float(stripped)
         except ValueError:
-            raise ConfigError(f"{where}: expected an {expected}, got {stripped!r}") from None
+            raise ConfigError(f"{where}: expected {_a(expected)}, got {stripped!r}") from None
     if expected == "list of strings":
         # comma- or newline-separated, so a secret file may hold one key per line
         parts = stripped.replace("\n", ",").split(",")

@@ -66,9 +66,7 @@ def _file_layer(table: dict[str, Any], where: str, source: str) -> dict[tuple[st
         fields = section_fields(section)
         for key, raw in body.items():
             if key not in fields:
-                raise ConfigError(
-                    f"{where}: unknown key '{key}' in [{section}]{_did_you_mean(key, list(fields))}"
-                )
+                raise ConfigError(f"{where}: unknown key '{key}' in [{section}]{_did_you_mean(key, list(fields))}")
             value = coerce.from_toml(raw, fields[key].default, f"{where}: [{section}] {key}")
             values[(section, key)] = (value, source)
     return values

@@ -38,9 +38,22 @@ class CollectorSettings:
     host: str = setting("0.0.0.0", "address the collector listens on")
     http_port: int = setting(4318, "OTLP/HTTP port (also /metrics, /healthz, /readyz)")
     grpc_port: int = setting(4317, "OTLP/gRPC port")
+    http_enabled: bool = setting(True, "serve OTLP/HTTP on http_port (health and /metrics stay on)")
+    grpc_enabled: bool = setting(True, "serve OTLP/gRPC on grpc_port")
     api_keys: tuple[str, ...] = setting(
         (), "ingest keys accepted as 'Authorization: Bearer' or X-API-Key; empty: no auth", secret=True
     )
+    max_body_bytes: int = setting(16 * 1024 * 1024, "largest request body accepted, as sent (413 above)")
+    max_decompressed_bytes: int = setting(
+        64 * 1024 * 1024, "largest request body after gzip/deflate/zstd decompression (413 above)"
+    )
+    grpc_max_message_bytes: int = setting(64 * 1024 * 1024, "largest gRPC message accepted")
+    batch_items: int = setting(50_000, "items (spans, log records, points) per insert: flush when reached")
+    batch_age_ms: int = setting(200, "flush a batch this old even when it is small")
+    max_queue_bytes: int = setting(
+        256 * 1024 * 1024, "request bytes waiting to be written; above it requests get 429 + Retry-After"
+    )
+    retry_after_s: int = setting(5, "seconds clients are told to wait (Retry-After) when refused")
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,7 @@ def validate(s: Settings) -> list[str]:
     problems: list[str] = []
     scheme = urlsplit(ch.url).scheme
     if scheme not in URL_SCHEMES:
-        problems.append(
-            f"clickhouse.url must start with chdb://, http:// or https://, got {redact_url(ch.url)!r}"
-        )
+        problems.append(f"clickhouse.url must start with chdb://, http:// or https://, got {redact_url(ch.url)!r}")
     for key in ("database", "cluster"):
         value = getattr(ch, key)
         if value and not IDENTIFIER.match(value):
@@ -40,6 +38,17 @@ def validate(s: Settings) -> list[str]:
     problems += _port_problem("collector.http_port", s.collector.http_port)
     problems += _port_problem("collector.grpc_port", s.collector.grpc_port)
     problems += _port_problem("dashboard.port", s.dashboard.port)
+    for key in (
+        "max_body_bytes",
+        "max_decompressed_bytes",
+        "grpc_max_message_bytes",
+        "batch_items",
+        "batch_age_ms",
+        "max_queue_bytes",
+        "retry_after_s",
+    ):
+        if getattr(s.collector, key) <= 0:
+            problems.append(f"collector.{key} must be more than 0, got {getattr(s.collector, key)}")
     if s.log.level not in LOG_LEVELS:
         problems.append(f"log.level must be one of {', '.join(LOG_LEVELS)}, got {s.log.level!r}")
     if s.log.format not in LOG_FORMATS:

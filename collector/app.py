@@ -1,0 +1,87 @@
+"""Build and start the collector: OTLP/HTTP app (with /metrics and health), OTLP/gRPC, the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client.aiohttp import make_aiohttp_handler
+from storage.writer import write_payloads
+
+from collector.metrics import CollectorMetrics
+from collector.otlp.model import Payload
+from collector.otlp_grpc import start_grpc_server
+from collector.otlp_http import add_otlp_routes
+from collector.pipeline import Pipeline, PipelineSettings
+from collector.receiver import Receiver
+from otelhouse.config import CollectorSettings, Settings
+from otelhouse.health import READY_CHECKS_KEY, add_health_routes
+from storage import Store
+
+log = logging.getLogger(__name__)
+PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
+Stopper = Callable[[], Awaitable[None]]
+
+
+def pipeline_settings(c: CollectorSettings) -> PipelineSettings:
+    return PipelineSettings(
+        batch_items=c.batch_items,
+        batch_age_s=c.batch_age_ms / 1000,
+        max_queue_bytes=c.max_queue_bytes,
+        retry_after_s=c.retry_after_s,
+    )
+
+
+def store_sink(store: Store) -> Callable[[list[Payload]], None]:
+    """Write a batch through the store's per-thread client; storage errors come out as StoreErrors."""
+
+    def sink(payloads: list[Payload]) -> None:
+        store.call(lambda client: write_payloads(client, store.opts, payloads))
+
+    return sink
+
+
+def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Application:
+    """The collector's HTTP app: OTLP routes (when enabled), /metrics, /healthz, /readyz."""
+    c = settings.collector
+    app = web.Application(client_max_size=c.max_body_bytes)
+    add_health_routes(app, store)
+    app[PIPELINE_KEY] = receiver.pipeline
+
+    async def pipeline_ready() -> str:
+        return "storage is unavailable; writes are being retried" if receiver.pipeline.store_unavailable() else ""
+
+    app[READY_CHECKS_KEY] = [pipeline_ready]
+    app.router.add_get("/metrics", make_aiohttp_handler(receiver.metrics.registry))
+    if c.http_enabled:
+        add_otlp_routes(app, receiver, c.max_body_bytes, c.max_decompressed_bytes)
+    return app
+
+
+async def start_collector(settings: Settings, store: Store, stoppers: list[Stopper]) -> web.Application:
+    """Start the pipeline and the gRPC server; return the HTTP app for the caller to serve.
+
+    Appends to `stoppers` what must run at shutdown, in start order (run in reverse).
+    """
+    c = settings.collector
+    metrics = CollectorMetrics()
+    pipeline = Pipeline(store_sink(store), pipeline_settings(c), metrics)
+    pipeline.start()
+
+    async def stop_pipeline() -> None:
+        await asyncio.to_thread(pipeline.stop)
+        log.info("collector pipeline flushed")
+
+    stoppers.append(stop_pipeline)
+    receiver = Receiver(pipeline, metrics, c.api_keys)
+    if c.grpc_enabled:
+        server, port = await start_grpc_server(receiver, c.host, c.grpc_port, c.grpc_max_message_bytes)
+        log.info(f"collector OTLP/gRPC listening on {c.host}:{port}", extra={"part": "collector", "port": port})
+
+        async def stop_grpc() -> None:
+            await server.stop(grace=5)
+
+        stoppers.append(stop_grpc)
+    return create_app(settings, store, receiver)

@@ -1,0 +1,69 @@
+"""The collector's own Prometheus metrics, in a registry per app so tests can run several."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_SIZE_BUCKETS = (1, 10, 100, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000)
+_LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class CollectorMetrics:
+    """Counters and histograms for requests, items, batches, queue depth and insert errors."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        p = "otelhouse_collector_"
+        self.requests = Counter(
+            p + "requests",
+            "Ingest requests by signal, protocol and outcome",
+            ["signal", "protocol", "code"],
+            registry=r,
+        )
+        self.items_received = Counter(
+            p + "items_received",
+            "Items (spans, log records, points) received",
+            ["signal", "protocol"],
+            registry=r,
+        )
+        self.items_accepted = Counter(
+            p + "items_accepted", "Items accepted for storage", ["signal", "protocol"], registry=r
+        )
+        self.items_rejected = Counter(
+            p + "items_rejected",
+            "Items rejected as invalid (partial success)",
+            ["signal", "protocol"],
+            registry=r,
+        )
+        self.request_seconds = Histogram(
+            p + "request_duration_seconds",
+            "Ingest request latency until acknowledged",
+            ["signal", "protocol"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.batch_items = Histogram(
+            p + "batch_items", "Items per insert batch", ["signal"], buckets=_SIZE_BUCKETS, registry=r
+        )
+        self.flush_seconds = Histogram(
+            p + "flush_duration_seconds",
+            "Time to insert one batch",
+            ["signal"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.queue_items = Gauge(p + "queue_items", "Items waiting to be written", ["signal"], registry=r)
+        self.queue_bytes = Gauge(p + "queue_bytes", "Payload bytes waiting to be written", ["signal"], registry=r)
+        self.insert_errors = Counter(
+            p + "insert_errors",
+            "Failed inserts by kind (unavailable: retried; rejected: dropped)",
+            ["signal", "kind"],
+            registry=r,
+        )
+        self.auth_failures = Counter(
+            p + "auth_failures",
+            "Requests refused for a missing or wrong ingest key",
+            ["protocol"],
+            registry=r,
+        )

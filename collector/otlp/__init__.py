@@ -1,0 +1,1 @@
+"""OTLP decoding shared by the HTTP and gRPC receivers: pure functions, no I/O."""

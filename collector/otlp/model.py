@@ -1,0 +1,50 @@
+"""The contract between receivers, the pipeline and storage: what a decoded request becomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Signal(StrEnum):
+    TRACES = "traces"
+    METRICS = "metrics"
+    LOGS = "logs"
+
+
+class Route(StrEnum):
+    """How storage turns a payload into rows."""
+
+    NATIVE = "native"  # ClickHouse decodes the protobuf itself (fast path)
+    PYTHON = "python"  # Python builds the columns (exact for anything the fast path cannot render)
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """Validated telemetry ready to be logged and written.
+
+    `body` is a serialized Export{Trace,Metrics,Logs}ServiceRequest holding only accepted items,
+    whatever the request's wire encoding was, so the write-ahead log and both storage routes take
+    one kind of record.
+    """
+
+    signal: Signal
+    route: Route
+    body: bytes
+    items: int
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeResult:
+    """A decoded request: what to store, and what was rejected (for OTLP partial success)."""
+
+    payload: Payload | None  # None when no item was accepted
+    rejected: int = 0
+    message: str = ""
+
+
+class InvalidRequest(ValueError):
+    """The request cannot be decoded at all (a permanent error: 400 / INVALID_ARGUMENT).
+
+    The message is shown to the client, so it says what was wrong and where, without internals.
+    """

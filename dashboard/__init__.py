@@ -1,0 +1,1 @@
+"""The dashboard: engineers' pages and stakeholders' KPI pages, read-only over storage."""

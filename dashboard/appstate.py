@@ -1,0 +1,20 @@
+"""Typed app state shared by the dashboard's handlers, and template rendering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+
+from otelhouse.config import Settings
+
+TEMPLATES = Path(__file__).parent / "templates"
+SETTINGS_KEY = web.AppKey("settings", Settings)
+JINJA_KEY = web.AppKey("jinja", jinja2.Environment)
+
+
+def render(request: web.Request, template: str, **context: object) -> web.Response:
+    """Render an autoescaped template to an HTML response."""
+    html = request.app[JINJA_KEY].get_template(template).render(**context)
+    return web.Response(text=html, content_type="text/html")

@@ -1,0 +1,115 @@
+"""The `otelhouse` command: serve the stack, run one part, migrate, show the configuration."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from otelhouse.config import ConfigError, Settings, load_settings, production_problems
+
+DESCRIPTION = """\
+otelhouse: a self-hosted observability stack on ClickHouse.
+
+Configuration comes in layers, later wins: built-in defaults < otelhouse.toml (or the file named by
+OTELHOUSE_CONFIG; sections [development], [staging], [production] chosen by OTELHOUSE_ENV) <
+OTELHOUSE_SECTION_KEY environment variables < secrets read from files named by OTELHOUSE_SECTION_KEY_FILE.
+See `otelhouse config show` for every setting, its value and where it came from."""
+
+PART_HELP = {
+    "serve": "run collector, dashboard and retention scheduler in one process (needed for the embedded "
+    "engine, which one process opens at a time)",
+    "collector": "run only the collector (OTLP/HTTP, /metrics); for a ClickHouse server URL",
+    "dashboard": "run only the dashboard; for a ClickHouse server URL",
+    "retention": "run only the retention scheduler; for a ClickHouse server URL",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="otelhouse", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config", metavar="FILE", help="configuration file (default: ./otelhouse.toml)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, text in PART_HELP.items():
+        sub.add_parser(name, help=text, description=text)
+    sub.add_parser(
+        "migrate",
+        help="create or update the ClickHouse schema, then exit",
+        description="Apply pending schema migrations (idempotent: a second run changes nothing) and make "
+        "table TTLs match the configured days.",
+    )
+    config = sub.add_parser("config", help="inspect the configuration", description="Inspect the configuration.")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_sub.add_parser(
+        "show",
+        help="print the effective configuration, secrets redacted, with the source of each value",
+        description="Print the effective configuration as TOML; secrets are shown as ***; each line says "
+        "where its value came from and which environment variable sets it.",
+    )
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"otelhouse: {message}", file=sys.stderr)
+    return code
+
+
+def _startup_settings() -> Settings:
+    settings = load_settings()
+    problems = production_problems(settings)
+    if problems:
+        raise ConfigError("refusing to start in production:\n  " + "\n  ".join(problems))
+    return settings
+
+
+def _migrate(settings: Settings) -> None:
+    from storage import Store
+
+    store = Store.open(settings)
+    try:
+        print(f"migrating {store.target.describe()}, database {store.database}", file=sys.stderr)
+        applied = store.migrate(progress=lambda name: print(f"  applied {name}", file=sys.stderr))
+        print(f"schema current ({len(applied)} migrations applied now)", file=sys.stderr)
+    finally:
+        store.close()
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.config:
+        os.environ["OTELHOUSE_CONFIG"] = args.config
+    from otelhouse.logs import configure_logging
+    from storage import StoreError
+
+    try:
+        if args.command == "config":
+            from otelhouse.config.show import render_settings
+
+            sys.stdout.write(render_settings(load_settings()))
+            return 0
+        settings = _startup_settings()
+        configure_logging(settings.log.level, settings.log.format, settings.secret_values())
+        if args.command == "migrate":
+            _migrate(settings)
+            return 0
+        from otelhouse.runtime import PARTS, serve
+
+        parts = PARTS if args.command == "serve" else (args.command,)
+        asyncio.run(serve(settings, parts))
+        return 0
+    except ConfigError as exc:
+        return _fail(f"configuration error: {exc}", 2)
+    except StoreError as exc:
+        return _fail(str(exc), 1)
+    except OSError as exc:
+        # e.g. a port already in use
+        return _fail(f"cannot start: {exc}", 1)
+    except KeyboardInterrupt:
+        return 0
+
+
+def main() -> None:
+    sys.exit(run())

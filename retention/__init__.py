@@ -1,0 +1,1 @@
+"""Retention: scheduled daily, weekly and monthly log rolling into verified archives."""

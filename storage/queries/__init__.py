@@ -1,0 +1,1 @@
+"""Read queries: one function per question, user input always bound as parameters."""
