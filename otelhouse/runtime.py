@@ -51,7 +51,7 @@ async def start_parts(settings: Settings, store: Store, parts: Iterable[str]) ->
     if "dashboard" in parts:
         app = create_dashboard(settings, store)
         await _serve_app(app, settings.dashboard.host, settings.dashboard.port, running, "dashboard")
-    if "retention" in parts:
+    if "retention" in parts and settings.retention.enabled:
         scheduler = create_scheduler()
         scheduler.start()
         running.stoppers.append(_async(lambda: scheduler.shutdown(wait=True)))

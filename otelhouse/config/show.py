@@ -44,3 +44,24 @@ def render_settings(s: Settings) -> str:
             source = s.sources.get(f"{section}.{f.name}", "default")
             lines.append(f"{f.name} = {_render(value)}  # {source}; {env_name(section, f.name)}")
     return "\n".join(lines) + "\n"
+
+
+def render_reference() -> str:
+    """Return docs/configuration.md's settings tables, generated from the settings model."""
+    from otelhouse.config.model import Settings
+
+    defaults = Settings()
+    lines: list[str] = []
+    for section in SECTIONS:
+        lines += [
+            "",
+            f"## [{section}]",
+            "",
+            "| key | environment variable | default | meaning |",
+            "| --- | --- | --- | --- |",
+        ]
+        for f in dataclasses.fields(getattr(defaults, section)):
+            secret = " (secret)" if f.metadata.get("secret") else ""
+            default = _render(f.default).replace("|", "\\|")
+            lines.append(f"| `{f.name}` | `{env_name(section, f.name)}` | `{default}` | {f.metadata['doc']}{secret} |")
+    return "\n".join(lines) + "\n"
