@@ -22,7 +22,7 @@ class Migration:
     """One schema object: a table (with its TTL column) or a materialized view."""
 
     name: str
-    kind: str  # "table" or "view"
+    kind: str  # "table", "view", or "staging" (a Null-engine table that ClickHouse decodes OTLP into)
     obj: str  # name of the object it creates
     engine: str = "MergeTree"
     signal: str = ""  # whose TTL applies
@@ -51,6 +51,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     *(
         _table(f"{n:04d}_otel_metrics_{kind}", f"otel_metrics_{kind}", "metrics", "TimeUnix")
         for n, kind in enumerate(METRIC_KINDS, start=5)
+    ),
+    # the fast path: ClickHouse decodes OTLP protobuf into Null tables; views render the rows
+    Migration(name="0010_otlp_traces_staging", kind="staging", obj="otlp_traces_staging", engine="Null"),
+    Migration(name="0011_otlp_traces_mv", kind="view", obj="otlp_traces_mv"),
+    Migration(name="0012_otlp_logs_staging", kind="staging", obj="otlp_logs_staging", engine="Null"),
+    Migration(name="0013_otlp_logs_mv", kind="view", obj="otlp_logs_mv"),
+    Migration(name="0014_otlp_metrics_staging", kind="staging", obj="otlp_metrics_staging", engine="Null"),
+    *(
+        Migration(name=f"{n:04d}_otlp_metrics_{kind}_mv", kind="view", obj=f"otlp_metrics_{kind}_mv")
+        for n, kind in enumerate(METRIC_KINDS, start=15)
     ),
 )
 
@@ -110,8 +120,12 @@ def render(m: Migration, opts: SchemaOptions) -> list[str]:
         "engine": engine_clause(m, opts) if m.kind == "table" else "",
         "ttl": f"TTL {ttl}" if ttl else "",
     }
-    # fragments hold variables of their own, so substitute twice
-    text = Template(Template(_sql_text(f"{m.name}.sql")).substitute(variables)).substitute(variables)
+    # fragments hold variables of their own (nested a few levels deep), so substitute until stable
+    text = _sql_text(f"{m.name}.sql")
+    for _ in range(8):
+        text, previous = Template(text).substitute(variables), text
+        if text == previous:
+            break
     statements = [text.strip()]
     if opts.cluster and m.kind == "table":
         statements.append(

@@ -1,0 +1,1 @@
+Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), array_value Array(Tuple(values Array(${otlp_anyvalue2}))), kvlist_value Array(Tuple(values Array(Tuple(key String, value ${otlp_anyvalue2})))), bytes_value Nullable(String))

@@ -1,0 +1,1 @@
+Array(Tuple(key String, value ${otlp_anyvalue}))

@@ -1,0 +1,1 @@
+resource Tuple(attributes ${otlp_attributes})
