@@ -1,0 +1,75 @@
+"""A real collector (OTLP/HTTP + OTLP/gRPC) on its own event-loop thread, over the test's store.
+
+The OpenTelemetry SDK exporters are synchronous, so the collector runs on another thread's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from aiohttp import web
+
+from otelhouse.config import Settings
+from otelhouse.runtime import Running, start_parts, stop_parts
+from storage import Store
+from tests.conftest import free_port, make_settings
+
+
+@dataclass
+class LiveCollector:
+    settings: Settings
+    store: Store
+    http_port: int
+    grpc_port: int
+    running: Running
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def grpc_target(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def app(self) -> web.Application:
+        return self.running.runners[0].app
+
+    def query(self, sql: str, **params: object) -> list[tuple]:
+        """Read rows back from ClickHouse (the test's database is `{db}` in the SQL)."""
+        return self.store.call(
+            lambda c: c.query(sql.replace("{db}", self.store.database), parameters=params).result_rows
+        )
+
+
+def start_live_collector(chdb_path, store: Store, database: str, **env: str) -> Iterator[LiveCollector]:
+    http_port, grpc_port = free_port(), free_port()
+    settings = make_settings(
+        chdb_path,
+        database,
+        OTELHOUSE_COLLECTOR_HOST="127.0.0.1",
+        OTELHOUSE_COLLECTOR_HTTP_PORT=str(http_port),
+        OTELHOUSE_COLLECTOR_GRPC_PORT=str(grpc_port),
+        OTELHOUSE_COLLECTOR_BATCH_AGE_MS="50",
+        **env,
+    )
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="collector-loop", daemon=True)
+    thread.start()
+    running = asyncio.run_coroutine_threadsafe(start_parts(settings, store, ["collector"]), loop).result(30)
+    try:
+        yield LiveCollector(settings, store, http_port, grpc_port, running, loop)
+    finally:
+        asyncio.run_coroutine_threadsafe(stop_parts(running), loop).result(60)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.fixture
+def live(chdb_path, store: Store, database: str) -> Iterator[LiveCollector]:
+    yield from start_live_collector(chdb_path, store, database)
