@@ -1,0 +1,101 @@
+"""Request classes that parse OTLP like opentelemetry-proto, but refuse values nested too deep.
+
+ClickHouse's staging tables (storage/proto/otlp.proto) hold AnyValue arrays and kvlists nested
+NATIVE_DEPTH levels deep. These classes unroll AnyValue to the same depth; below it, an array or
+kvlist parses into `Deep`, a proto2 message with a required field that is never sent, so the C
+runtime's parse fails on exactly those requests. The fast path thus learns "too deep for ClickHouse"
+without a Python loop over attributes (DiscardUnknownFields would cost twice the parse). Everything
+else (field numbers, names, nesting) is opentelemetry-proto's.
+"""
+
+from __future__ import annotations
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.descriptor import FileDescriptor
+from google.protobuf.message import Message
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+from collector.otlp.model import Signal
+
+NATIVE_DEPTH = 2  # arrays/kvlists inside arrays/kvlists: two levels, as storage/proto/otlp.proto
+_COMMON = "opentelemetry.proto.common.v1"
+_ANY_VALUE_CONTAINERS = {"array_value": "ArrayValue", "kvlist_value": "KeyValueList"}
+_DEEP_FILE = "otelhouse_probe_deep.proto"
+_DEEP = "otelhouse.probe.Deep"
+
+REQUESTS = {
+    Signal.TRACES: trace_service_pb2.ExportTraceServiceRequest,
+    Signal.LOGS: logs_service_pb2.ExportLogsServiceRequest,
+    Signal.METRICS: metrics_service_pb2.ExportMetricsServiceRequest,
+}
+
+
+def _deep_file() -> descriptor_pb2.FileDescriptorProto:
+    """Declare `Deep`: proto2, with a required field no sender sets, so parsing one always fails."""
+    fdp = descriptor_pb2.FileDescriptorProto(name=_DEEP_FILE, package="otelhouse.probe", syntax="proto2")
+    deep = fdp.message_type.add(name="Deep")
+    deep.field.add(
+        name="never",
+        number=1,
+        type=descriptor_pb2.FieldDescriptorProto.TYPE_BOOL,
+        label=descriptor_pb2.FieldDescriptorProto.LABEL_REQUIRED,
+    )
+    return fdp
+
+
+def _limited_common(original: FileDescriptor) -> descriptor_pb2.FileDescriptorProto:
+    """Copy common.proto with AnyValue unrolled NATIVE_DEPTH levels, then `Deep` below."""
+    fdp = descriptor_pb2.FileDescriptorProto()
+    original.CopyToProto(fdp)
+    fdp.dependency.append(_DEEP_FILE)
+    messages = {m.name: m for m in fdp.message_type}
+    for level in range(1, NATIVE_DEPTH + 1):
+        for base in ("AnyValue", "ArrayValue", "KeyValueList", "KeyValue"):
+            copy = fdp.message_type.add()
+            copy.CopyFrom(messages[base])
+            copy.name = f"{base}{level}"
+    for level in range(NATIVE_DEPTH + 1):
+        suffix, inner = (str(level) if level else ""), str(level + 1)
+        by_name = {m.name: m for m in fdp.message_type}
+        any_value = by_name[f"AnyValue{suffix}"]
+        for f in any_value.field:
+            if f.name in _ANY_VALUE_CONTAINERS:
+                deeper = f"{_COMMON}.{_ANY_VALUE_CONTAINERS[f.name]}{inner}"
+                f.type_name = f".{_DEEP}" if level == NATIVE_DEPTH else f".{deeper}"
+        if level:
+            by_name[f"ArrayValue{suffix}"].field[0].type_name = f".{_COMMON}.AnyValue{suffix}"
+            by_name[f"KeyValueList{suffix}"].field[0].type_name = f".{_COMMON}.KeyValue{suffix}"
+            for f in by_name[f"KeyValue{suffix}"].field:
+                if f.name == "value":
+                    f.type_name = f".{_COMMON}.AnyValue{suffix}"
+    return fdp
+
+
+def _add_file(pool: descriptor_pool.DescriptorPool, fd: FileDescriptor, done: set[str]) -> None:
+    if fd.name in done:
+        return
+    for dep in fd.dependencies:
+        _add_file(pool, dep, done)
+    if fd.package == _COMMON:
+        pool.Add(_limited_common(fd))
+    else:
+        fdp = descriptor_pb2.FileDescriptorProto()
+        fd.CopyToProto(fdp)
+        pool.Add(fdp)
+    done.add(fd.name)
+
+
+def _probe_classes() -> dict[Signal, type[Message]]:
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(_deep_file())
+    done: set[str] = set()
+    classes = {}
+    for signal, cls in REQUESTS.items():
+        _add_file(pool, cls.DESCRIPTOR.file, done)
+        classes[signal] = message_factory.GetMessageClass(pool.FindMessageTypeByName(cls.DESCRIPTOR.full_name))
+    return classes
+
+
+PROBES: dict[Signal, type[Message]] = _probe_classes()
