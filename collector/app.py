@@ -75,7 +75,7 @@ async def start_collector(settings: Settings, store: Store, stoppers: list[Stopp
         log.info("collector pipeline flushed")
 
     stoppers.append(stop_pipeline)
-    receiver = Receiver(pipeline, metrics, c.api_keys)
+    receiver = Receiver(pipeline, metrics, c.api_keys, c.native_decode)
     if c.grpc_enabled:
         server, port = await start_grpc_server(receiver, c.host, c.grpc_port, c.grpc_max_message_bytes)
         log.info(f"collector OTLP/gRPC listening on {c.host}:{port}", extra={"part": "collector", "port": port})

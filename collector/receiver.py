@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from collector.metrics import CollectorMetrics
 from collector.otlp.decode import decode_message, decode_protobuf
 from collector.otlp.json_codec import parse_json
-from collector.otlp.model import DecodeResult, Signal
+from collector.otlp.model import DecodeResult, Route, Signal
 from collector.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class Receiver:
     pipeline: Pipeline
     metrics: CollectorMetrics
     api_keys: tuple[str, ...]
+    native_decode: bool = True
 
     async def ingest(self, signal: Signal, protocol: str, fmt: str, body: bytes) -> DecodeResult:
         """Decode and store a request; return the result for the response (raises ingest errors)."""
@@ -39,6 +41,8 @@ class Receiver:
             result = await asyncio.to_thread(decode_body, signal, fmt, body)
         else:
             result = decode_body(signal, fmt, body)
+        if result.payload is not None and not self.native_decode:
+            result = dataclasses.replace(result, payload=dataclasses.replace(result.payload, route=Route.PYTHON))
         accepted = result.payload.items if result.payload else 0
         self.metrics.items_received.labels(signal, protocol).inc(accepted + result.rejected)
         if result.rejected:

@@ -53,6 +53,9 @@ class CollectorSettings:
     max_queue_bytes: int = setting(
         256 * 1024 * 1024, "request bytes waiting to be written; above it requests get 429 + Retry-After"
     )
+    native_decode: bool = setting(
+        True, "let ClickHouse decode OTLP protobuf (fast path); false: build every row in Python"
+    )
     retry_after_s: int = setting(5, "seconds clients are told to wait (Retry-After) when refused")
 
 

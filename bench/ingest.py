@@ -1,0 +1,236 @@
+"""End-to-end ingest benchmark: OTLP/HTTP and OTLP/gRPC into a real `otelhouse serve` process.
+
+For each signal and protocol, several load-generator processes send prebuilt requests with several
+in flight for --seconds, honouring 429/503 back-pressure; a request counts only when acknowledged,
+and acknowledged = stored is checked by counting rows afterwards. In the same run it measures:
+- the reference: the same collector with native_decode off (a plain Python column-building pipeline);
+- the ceiling of the Python path: inserting the prebuilt columns straight into ClickHouse;
+- the ceiling of the fast path: the bare native-decode insert (raw protobuf, no HTTP).
+The collector's peak RSS (VmHWM) is reported per run. Results go to stdout and bench/results/.
+
+    python bench/ingest.py                       # full run, 60 s per measurement
+    python bench/ingest.py --seconds 10 --signals traces
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.loadgen import Tally, generate  # noqa: E402
+from bench.workload import bodies  # noqa: E402
+
+TABLES = {
+    "traces": ["otel_traces"],
+    "logs": ["otel_logs"],
+    "metrics": [f"otel_metrics_{k}" for k in ("gauge", "sum", "histogram", "exponential_histogram", "summary")],
+}
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Collector:
+    """An `otelhouse serve` subprocess on a data folder and database of the benchmark's."""
+
+    def __init__(self, data: Path, database: str, native: bool) -> None:
+        self.http, self.grpc, self.dash = free_port(), free_port(), free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTELHOUSE_")}
+        env.update(
+            OTELHOUSE_CLICKHOUSE_URL=f"chdb://{data}",
+            OTELHOUSE_CLICKHOUSE_DATABASE=database,
+            OTELHOUSE_COLLECTOR_HOST="127.0.0.1",
+            OTELHOUSE_COLLECTOR_HTTP_PORT=str(self.http),
+            OTELHOUSE_COLLECTOR_GRPC_PORT=str(self.grpc),
+            OTELHOUSE_DASHBOARD_HOST="127.0.0.1",
+            OTELHOUSE_DASHBOARD_PORT=str(self.dash),
+            OTELHOUSE_COLLECTOR_NATIVE_DECODE="true" if native else "false",
+            OTELHOUSE_COLLECTOR_RETRY_AFTER_S="1",
+            OTELHOUSE_RETENTION_ENABLED="false",
+            OTELHOUSE_LOG_LEVEL="warning",
+            OTELHOUSE_LOG_FORMAT="text",
+        )
+        self.proc = subprocess.Popen([sys.executable, "-m", "otelhouse", "serve"], env=env, cwd=data.parent)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("the collector did not become ready")
+            time.sleep(0.2)
+
+    def target(self, protocol: str) -> str:
+        return f"http://127.0.0.1:{self.http}" if protocol == "http" else f"127.0.0.1:{self.grpc}"
+
+    def peak_rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(120)
+
+
+def load(collector: Collector, protocol: str, signal_name: str, args: argparse.Namespace) -> dict:
+    """Run the generator processes against one endpoint; return the rate and latency figures."""
+    ctx = mp.get_context("spawn")
+    jobs = [
+        (protocol, collector.target(protocol), signal_name, args.items, args.concurrency, args.seconds, 1000 + i)
+        for i in range(args.procs)
+    ]
+    started = time.monotonic()
+    with ctx.Pool(args.procs) as pool:
+        tallies: list[Tally] = pool.starmap(generate, jobs)
+    elapsed = time.monotonic() - started
+    latencies = sorted(x for t in tallies for x in t.latencies)
+    acked = sum(t.acked_items for t in tallies)
+    return {
+        "acked_items": acked,
+        "rate": acked / args.seconds,
+        "elapsed_s": round(elapsed, 1),
+        "requests": sum(t.acked_requests for t in tallies),
+        "refused": sum(t.refused for t in tallies),
+        "failed": sum(t.failed for t in tallies),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1) if latencies else None,
+    }
+
+
+def run_collector(data: Path, database: str, native: bool, protocols: list[str], args) -> dict:
+    label = "native" if native else "python"
+    collector = Collector(data, database, native)
+    results: dict = {}
+    try:
+        for signal_name in args.signals:
+            for protocol in protocols:
+                say(f"  {label:6} {signal_name:7} {protocol:4} ... {args.seconds}s x {args.procs} senders")
+                r = load(collector, protocol, signal_name, args)
+                results[f"{signal_name}/{protocol}"] = r
+                say(f"  {label:6} {signal_name:7} {protocol:4} {r['rate']:>10,.0f} items/s  "
+                    f"(refused {r['refused']}, failed {r['failed']}, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms)")
+        results["peak_rss_mib"] = round(collector.peak_rss_mib(), 1)
+    finally:
+        collector.stop()
+    say(f"  {label} collector peak RSS {results.get('peak_rss_mib')} MiB")
+    return results
+
+
+def ceilings(client, database: str, signal_name: str, args) -> dict:
+    """Insert rates with no HTTP: prebuilt Python columns, and the bare native-decode insert."""
+    from collector.otlp.model import Payload, Route, Signal
+    from collector.otlp.rows import build_tables
+    from storage.schema import SchemaOptions
+    from storage.writer import write_payloads
+
+    sig = Signal(signal_name)
+    batch = bodies(signal_name, args.items, max(1, 50_000 // args.items), seed=7)
+    items = sum(n for _, n in batch)
+    rounds = 6
+    tables = build_tables(sig, [b for b, _ in batch])
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for table, cols in tables.items():
+            if cols and next(iter(cols.values())):
+                client.insert(f"{database}.{table}", list(cols.values()), column_names=list(cols),
+                              column_oriented=True)
+    python_rate = items * rounds / (time.perf_counter() - started)
+    opts = SchemaOptions(database=database)
+    payloads = [Payload(sig, Route.NATIVE, b, n) for b, n in batch]
+    started = time.perf_counter()
+    for _ in range(rounds):
+        write_payloads(client, opts, payloads)
+    native_rate = items * rounds / (time.perf_counter() - started)
+    return {"python_insert": python_rate, "native_insert": native_rate}
+
+
+def count_rows(client, database: str, signal_name: str) -> int:
+    return sum(client.query(f"SELECT count() FROM {database}.{t}").result_rows[0][0] for t in TABLES[signal_name])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60, help="duration of each measurement (default 60)")
+    parser.add_argument("--procs", type=int, default=3, help="load-generator processes (default 3)")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight per process (default 8)")
+    parser.add_argument("--items", type=int, default=1000, help="items per request (default 1000)")
+    parser.add_argument("--signals", nargs="+", default=["traces", "logs", "metrics"])
+    parser.add_argument("--no-reference", action="store_true", help="skip the Python-pipeline reference run")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="otelhouse-bench-"))
+    data = work / "clickhouse"
+    say(f"ingest benchmark: {os.cpu_count()} cores, data in {work}")
+    results: dict = {"args": vars(args), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    say("fast path (native decode), OTLP/HTTP and OTLP/gRPC:")
+    results["native"] = run_collector(data, "bench_native", True, ["http", "grpc"], args)
+    if not args.no_reference:
+        say("reference (Python column-building pipeline), OTLP/HTTP:")
+        results["python"] = run_collector(data, "bench_python", False, ["http"], args)
+
+    import clickhouse_connect
+
+    client = clickhouse_connect.get_client(interface="chdb", path=str(data))
+    say("acknowledged = stored:")
+    for signal_name in args.signals:
+        acked = sum(v["acked_items"] for k, v in results["native"].items() if k.startswith(signal_name + "/"))
+        stored = count_rows(client, "bench_native", signal_name)
+        results["native"][f"{signal_name}/stored"] = stored
+        say(f"  {signal_name:7} acknowledged {acked:,}  stored {stored:,}")
+    say("ceilings without HTTP (same rows, same engine):")
+    results["ceilings"] = {}
+    client.command("CREATE DATABASE IF NOT EXISTS bench_ceiling")
+    from storage.migrate import apply_migrations
+    from storage.schema import SchemaOptions
+
+    apply_migrations(client, SchemaOptions(database="bench_ceiling"))
+    for signal_name in args.signals:
+        c = ceilings(client, "bench_ceiling", signal_name, args)
+        results["ceilings"][signal_name] = c
+        say(f"  {signal_name:7} python insert {c['python_insert']:>10,.0f}/s   native insert {c['native_insert']:>10,.0f}/s")
+
+    say("\nsummary (items/s end to end; ratios in the same run):")
+    for signal_name in args.signals:
+        http = results["native"][f"{signal_name}/http"]["rate"]
+        grpc = results["native"][f"{signal_name}/grpc"]["rate"]
+        line = f"  {signal_name:7} http {http:>10,.0f}  grpc {grpc:>10,.0f} (grpc/http {grpc / http:.2f})"
+        if "python" in results:
+            ref = results["python"][f"{signal_name}/http"]["rate"]
+            line += f"  reference {ref:>9,.0f} (x{http / ref:.2f})"
+        c = results["ceilings"][signal_name]
+        line += f"  http/native-ceiling {http / c['native_insert']:.2f}"
+        say(line)
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "ingest-latest.json").write_text(json.dumps(results, indent=2))
+    say(f"results written to {out / 'ingest-latest.json'}")
+
+
+if __name__ == "__main__":
+    main()
