@@ -65,3 +65,16 @@ def render_reference() -> str:
             default = _render(f.default).replace("|", "\\|")
             lines.append(f"| `{f.name}` | `{env_name(section, f.name)}` | `{default}` | {f.metadata['doc']}{secret} |")
     return "\n".join(lines) + "\n"
+
+
+def update_reference_doc(path: str = "docs/configuration.md") -> None:
+    """Rewrite the generated settings tables at the end of docs/configuration.md."""
+    from pathlib import Path
+
+    doc = Path(path)
+    head = doc.read_text().split("\n## [clickhouse]", 1)[0].rstrip("\n")
+    doc.write_text(head + "\n" + render_reference())
+
+
+if __name__ == "__main__":
+    update_reference_doc()

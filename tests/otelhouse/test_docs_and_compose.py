@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_configuration_doc_lists_every_setting() -> None:
-    """docs/configuration.md ends with the generated reference (regenerate it when settings change)."""
+    """docs/configuration.md ends with the generated reference (regenerate: python -m otelhouse.config.show)."""
     assert (ROOT / "docs" / "configuration.md").read_text().endswith(render_reference())
 
 
