@@ -169,4 +169,4 @@ def rows(client: Client, database: str, table: str, order: str = "") -> list[dic
 def tsv_rows(client: Client, database: str, table: str) -> list[str]:
     """Read a table back as sorted TabSeparated lines (exact text of every value, NaN included)."""
     raw = client.raw_query(f"SELECT * FROM {database}.{table} FORMAT TabSeparated")
-    return sorted(raw.decode().splitlines())
+    return sorted(raw.decode().split("\n")[:-1])  # not splitlines: values may hold \x1e or U+2028
