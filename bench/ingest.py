@@ -133,8 +133,10 @@ def run_collector(data: Path, database: str, native: bool, protocols: list[str],
                 say(f"  {label:6} {signal_name:7} {protocol:4} ... {args.seconds}s x {args.procs} senders")
                 r = load(collector, protocol, signal_name, args)
                 results[f"{signal_name}/{protocol}"] = r
-                say(f"  {label:6} {signal_name:7} {protocol:4} {r['rate']:>10,.0f} items/s  "
-                    f"(refused {r['refused']}, failed {r['failed']}, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms)")
+                say(
+                    f"  {label:6} {signal_name:7} {protocol:4} {r['rate']:>10,.0f} items/s  "
+                    f"(refused {r['refused']}, failed {r['failed']}, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms)"
+                )
         results["peak_rss_mib"] = round(collector.peak_rss_mib(), 1)
     finally:
         collector.stop()
@@ -158,8 +160,7 @@ def ceilings(client, database: str, signal_name: str, args) -> dict:
     for _ in range(rounds):
         for table, cols in tables.items():
             if cols and next(iter(cols.values())):
-                client.insert(f"{database}.{table}", list(cols.values()), column_names=list(cols),
-                              column_oriented=True)
+                client.insert(f"{database}.{table}", list(cols.values()), column_names=list(cols), column_oriented=True)
     python_rate = items * rounds / (time.perf_counter() - started)
     opts = SchemaOptions(database=database)
     payloads = [Payload(sig, Route.NATIVE, b, n) for b, n in batch]
@@ -213,7 +214,9 @@ def main() -> None:
     for signal_name in args.signals:
         c = ceilings(client, "bench_ceiling", signal_name, args)
         results["ceilings"][signal_name] = c
-        say(f"  {signal_name:7} python insert {c['python_insert']:>10,.0f}/s   native insert {c['native_insert']:>10,.0f}/s")
+        say(
+            f"  {signal_name:7} python insert {c['python_insert']:>10,.0f}/s   native insert {c['native_insert']:>10,.0f}/s"
+        )
 
     say("\nsummary (items/s end to end; ratios in the same run):")
     for signal_name in args.signals:

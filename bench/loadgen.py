@@ -84,8 +84,9 @@ async def _run(protocol, target, signal, payloads, concurrency, seconds) -> Tall
     return tally
 
 
-def generate(protocol: str, target: str, signal: str, items_per_request: int, concurrency: int, seconds: float,
-             seed: int) -> Tally:
+def generate(
+    protocol: str, target: str, signal: str, items_per_request: int, concurrency: int, seconds: float, seed: int
+) -> Tally:
     """Entry point of a generator process: build requests, send them for `seconds`, return the tally."""
     payloads = bodies(signal, items_per_request, 16, seed=seed)
     return asyncio.run(_run(protocol, target, signal, payloads, concurrency, seconds))

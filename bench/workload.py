@@ -90,13 +90,20 @@ def log_request(records: int, rng: random.Random) -> lpb.ExportLogsServiceReques
             number, text = rng.choice(levels)
             rec = sl.log_records.add(time_unix_nano=now - rng.randrange(10**9), severity_number=number)
             rec.severity_text = text
-            rec.body.string_value = f"order {rng.randrange(10**6)} processed in {rng.randrange(500)} ms for tenant t{i % 13}"
+            rec.body.string_value = (
+                f"order {rng.randrange(10**6)} processed in {rng.randrange(500)} ms for tenant t{i % 13}"
+            )
             if i % 3 == 0:
                 rec.trace_id, rec.span_id, rec.flags = rng.randbytes(16), rng.randbytes(8), 1
             _attrs(
                 rec.attributes,
-                {"tenant": f"t{i % 13}", "order.id": rng.randrange(10**6), "component": "worker", "retry": i % 4,
-                 "region": "eu-west-1"},
+                {
+                    "tenant": f"t{i % 13}",
+                    "order.id": rng.randrange(10**6),
+                    "component": "worker",
+                    "retry": i % 4,
+                    "region": "eu-west-1",
+                },
             )
     return req
 
@@ -160,4 +167,3 @@ def bodies(signal: str, items_per_request: int, count: int, seed: int | None = N
         req = BUILDERS[signal](items_per_request, rng)
         out.append((req.SerializeToString(), item_count(signal, req)))
     return out
-

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
-from storage.writer import write_payloads
 
 from collector.metrics import CollectorMetrics
 from collector.otlp.model import Payload
@@ -19,6 +18,7 @@ from collector.receiver import Receiver
 from otelhouse.config import CollectorSettings, Settings
 from otelhouse.health import READY_CHECKS_KEY, add_health_routes
 from storage import Store
+from storage.writer import write_payloads
 
 log = logging.getLogger(__name__)
 PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
@@ -34,11 +34,11 @@ def pipeline_settings(c: CollectorSettings) -> PipelineSettings:
     )
 
 
-def store_sink(store: Store) -> Callable[[list[Payload]], None]:
+def store_sink(store: Store) -> Callable[[list[Payload], str], None]:
     """Write a batch through the store's per-thread client; storage errors come out as StoreErrors."""
 
-    def sink(payloads: list[Payload]) -> None:
-        store.call(lambda client: write_payloads(client, store.opts, payloads))
+    def sink(payloads: list[Payload], token: str) -> None:
+        store.call(lambda client: write_payloads(client, store.opts, payloads, token))
 
     return sink
 
@@ -46,7 +46,8 @@ def store_sink(store: Store) -> Callable[[list[Payload]], None]:
 def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Application:
     """The collector's HTTP app: OTLP routes (when enabled), /metrics, /healthz, /readyz."""
     c = settings.collector
-    app = web.Application(client_max_size=c.max_body_bytes)
+    # auto_decompress off: transport.decompress enforces max_decompressed_bytes (gzip bombs)
+    app = web.Application(client_max_size=c.max_body_bytes, handler_args={"auto_decompress": False})
     add_health_routes(app, store)
     app[PIPELINE_KEY] = receiver.pipeline
 

@@ -13,6 +13,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +24,11 @@ from storage.errors import StoreError, StoreRejected
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[list[Payload]], None]
-"""Stores a batch; returns only once every row is stored. Raises StoreRejected (drop) or StoreError (retry)."""
+Sink = Callable[[list[Payload], str], None]
+"""Stores a batch under a deduplication token; returns only once every row is stored.
+
+Raises StoreRejected (drop) or StoreError (retry). Retrying with the same token stores nothing
+twice, so an insert that succeeded but whose answer was lost is safe to repeat."""
 
 
 class Refused(Exception):
@@ -162,11 +166,13 @@ class SignalWriter:
 
     def _write(self, batch: list[_Pending]) -> None:
         """Store a batch, retrying while the store is unavailable; settle every future."""
+        # one token per batch, kept across retries; unique, so identical data sent twice is stored twice
+        token = uuid.uuid4().hex
         delay = 0.1
         deadline: float | None = None
         while True:
             try:
-                self._store(batch)
+                self._store(batch, token)
                 self.store_down = False
                 self._settle_all(batch, None)
                 return
@@ -187,9 +193,9 @@ class SignalWriter:
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 5.0)
 
-    def _store(self, batch: list[_Pending]) -> None:
+    def _store(self, batch: list[_Pending], token: str) -> None:
         started = time.perf_counter()
-        self.sink([p.payload for p in batch])
+        self.sink([p.payload for p in batch], token)
         self.metrics.flush_seconds.labels(self.signal).observe(time.perf_counter() - started)
         self.metrics.batch_items.labels(self.signal).observe(sum(p.payload.items for p in batch))
 

@@ -27,8 +27,10 @@ class RecordingSink:
         self.gate = threading.Event()
         self.gate.set()
         self.fail_with: list[Exception] = []
+        self.tokens: list[str] = []
 
-    def __call__(self, payloads: list[Payload]) -> None:
+    def __call__(self, payloads: list[Payload], token: str) -> None:
+        self.tokens.append(token)
         self.gate.wait(10)
         if self.fail_with:
             raise self.fail_with.pop(0)
@@ -94,6 +96,8 @@ async def test_store_outage_retries_queued_and_refuses_new_until_recovered() -> 
     assert not pipeline.store_unavailable()
     pipeline.stop()
     assert [p.body[:1] for b in sink.batches for p in b] == [b"A"]
+    # every retry of the batch carried the same deduplication token
+    assert len(sink.tokens) == 4 and len(set(sink.tokens)) == 1
 
 
 async def test_rejected_payload_is_dropped_alone() -> None:
