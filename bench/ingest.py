@@ -215,7 +215,8 @@ def main() -> None:
         c = ceilings(client, "bench_ceiling", signal_name, args)
         results["ceilings"][signal_name] = c
         say(
-            f"  {signal_name:7} python insert {c['python_insert']:>10,.0f}/s   native insert {c['native_insert']:>10,.0f}/s"
+            f"  {signal_name:7} python insert {c['python_insert']:>10,.0f}/s"
+            f"   native insert {c['native_insert']:>10,.0f}/s"
         )
 
     say("\nsummary (items/s end to end; ratios in the same run):")
