@@ -87,6 +87,7 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str] = (), stream=
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # third-party chatter stays at warning unless we debug
+    # third-party chatter (connection retries, scheduler ticks) only when debugging: our own
+    # messages say what failed and what to do
     for noisy in ("aiohttp.access", "apscheduler", "clickhouse_connect", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
+        logging.getLogger(noisy).setLevel(logging.DEBUG if level == "debug" else logging.ERROR)
