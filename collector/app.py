@@ -9,12 +9,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
-from collector.metrics import CollectorMetrics
+from collector.metrics import CollectorMetrics, WalCollector
 from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server
 from collector.otlp_http import add_otlp_routes
 from collector.pipeline import Pipeline, PipelineSettings
 from collector.receiver import Receiver
+from collector.wal.log import WriteAheadLog
 from otelhouse.config import CollectorSettings, Settings
 from otelhouse.health import READY_CHECKS_KEY, add_health_routes
 from storage import Store
@@ -52,7 +53,11 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
     app[PIPELINE_KEY] = receiver.pipeline
 
     async def pipeline_ready() -> str:
-        return "storage is unavailable; writes are being retried" if receiver.pipeline.store_unavailable() else ""
+        pipeline = receiver.pipeline
+        if not pipeline.store_unavailable():
+            return ""
+        backlog = f" ({pipeline.wal.backlog_bytes()} bytes waiting in the write-ahead log)" if pipeline.wal else ""
+        return f"storage is unavailable; writes are being retried{backlog}"
 
     app[READY_CHECKS_KEY] = [pipeline_ready]
     app.router.add_get("/metrics", make_aiohttp_handler(receiver.metrics.registry))
@@ -68,14 +73,24 @@ async def start_collector(settings: Settings, store: Store, stoppers: list[Stopp
     """
     c = settings.collector
     metrics = CollectorMetrics()
-    pipeline = Pipeline(store_sink(store), pipeline_settings(c), metrics)
+    cfg = pipeline_settings(c)
+    wal = None
+    if c.wal_enabled:
+        wal = await asyncio.to_thread(WriteAheadLog, c.wal_dir, cfg, c.wal_max_bytes, c.wal_segment_bytes)
+        metrics.registry.register(WalCollector(wal.stats))
+    pipeline = Pipeline(store_sink(store), cfg, metrics, wal)
     pipeline.start()
 
     async def stop_pipeline() -> None:
         await asyncio.to_thread(pipeline.stop)
+        if wal is not None:
+            wal.close()
         log.info("collector pipeline flushed")
 
     stoppers.append(stop_pipeline)
+    if wal is not None:
+        # what was accepted before a crash is stored before anything new is accepted
+        await wal.replayed()
     receiver = Receiver(pipeline, metrics, c.api_keys, c.native_decode)
     if c.grpc_enabled:
         server, port = await start_grpc_server(receiver, c.host, c.grpc_port, c.grpc_max_message_bytes)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 _SIZE_BUCKETS = (1, 10, 100, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000)
 _LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -61,9 +65,33 @@ class CollectorMetrics:
             ["signal", "kind"],
             registry=r,
         )
+        self.items_stored = Counter(p + "items_stored", "Items written to ClickHouse", ["signal"], registry=r)
         self.auth_failures = Counter(
             p + "auth_failures",
             "Requests refused for a missing or wrong ingest key",
             ["protocol"],
             registry=r,
         )
+
+
+class WalCollector(Collector):
+    """Exposes the write-ahead log's backlog (bytes, oldest age, corrupt records) at scrape time."""
+
+    def __init__(self, stats: Callable[[], dict[str, dict[str, float]]]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        p = "otelhouse_collector_wal_"
+        families = {
+            "bytes": GaugeMetricFamily(p + "backlog_bytes", "Bytes logged but not yet stored", labels=["signal"]),
+            "oldest_age_s": GaugeMetricFamily(
+                p + "oldest_age_seconds", "Age of the oldest record not yet stored", labels=["signal"]
+            ),
+            "corrupt_records": GaugeMetricFamily(
+                p + "corrupt_records", "Corrupt records skipped since start", labels=["signal"]
+            ),
+        }
+        for signal, values in self.stats().items():
+            for key, family in families.items():
+                family.add_metric([signal], values[key])
+        yield from families.values()

@@ -1,9 +1,12 @@
 """Batch accepted payloads per signal and write them from a thread, so the event loop never waits.
 
-A request's payload is queued with a future; a writer thread per signal flushes when the batch has
-`batch_items` items or its oldest payload is `batch_age_ms` old, and resolves the futures once the
-sink has stored the batch. Memory is bounded: past `max_queue_bytes` new payloads are refused (429),
-and while the store is unreachable new payloads are refused (503) while queued ones keep retrying.
+A writer thread per signal takes batches from a source and stores them through the sink, retrying
+with backoff and jitter while storage is unavailable (the same deduplication token each time) and
+dropping, alone, a payload storage rejects as invalid. Two sources:
+- the write-ahead log (collector/wal): a request is acknowledged once its payload is on disk, and
+  the writer drains the log;
+- memory (write-ahead log off): a request is acknowledged once its batch is stored; bounded by
+  `max_queue_bytes` (429 past it).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from collector.metrics import CollectorMetrics
 from collector.otlp.model import Payload, Signal
@@ -53,12 +57,43 @@ class PipelineSettings:
     stop_timeout_s: float = 15.0
 
 
-@dataclass
-class _Pending:
+@dataclass(slots=True)
+class Entry:
+    """A payload on its way to storage, with what its source needs to settle it."""
+
     payload: Payload
-    future: asyncio.Future
-    loop: asyncio.AbstractEventLoop
-    enqueued: float
+    ref: Any = None  # the source's handle: a future (memory) or log positions (write-ahead log)
+    appended: float = field(default_factory=time.monotonic)
+
+
+class Source(Protocol):
+    """Where a writer takes batches from, and whom it tells how each batch ended."""
+
+    def next_batch(self) -> list[Entry] | None:
+        """Block until a batch is due; None once stopping and drained."""
+
+    def token(self, batch: list[Entry]) -> str:
+        """The batch's deduplication token (the same for a replay of the same batch)."""
+
+    def begin(self, batch: list[Entry], token: str) -> None:
+        """Called before the first insert attempt."""
+
+    def finish(self, batch: list[Entry], error: BaseException | None) -> None:
+        """Stored (None), dropped as invalid (Rejected) or given up at shutdown (Refused)."""
+
+    def stop(self) -> None:
+        """Wake the writer so it drains what is due and ends."""
+
+
+def take_batch(queue: deque[Entry], max_items: int) -> list[Entry]:
+    """Pop entries from the left while they fit in `max_items` (always at least one)."""
+    batch: list[Entry] = []
+    items = 0
+    while queue and (not batch or items + queue[0].payload.items <= max_items):
+        entry = queue.popleft()
+        batch.append(entry)
+        items += entry.payload.items
+    return batch
 
 
 def _settle(future: asyncio.Future, error: BaseException | None) -> None:
@@ -70,8 +105,79 @@ def _settle(future: asyncio.Future, error: BaseException | None) -> None:
         future.set_exception(error)
 
 
+class MemorySource:
+    """An in-memory queue of one signal's payloads; each request waits until its batch is stored."""
+
+    def __init__(self, signal: Signal, cfg: PipelineSettings, budget: _Budget, metrics: CollectorMetrics) -> None:
+        self.signal = signal
+        self.cfg = cfg
+        self.budget = budget
+        self.metrics = metrics
+        self.queue: deque[Entry] = deque()
+        self.items = 0
+        self.cond = threading.Condition()
+        self.stopping = False
+
+    def put(self, entry: Entry) -> None:
+        """Queue a payload whose `ref` is (future, loop), or raise Refused when saturated."""
+        if self.stopping:
+            raise Refused("the collector is shutting down; retry later", self.cfg.retry_after_s, overloaded=False)
+        if not self.budget.take(len(entry.payload.body)):
+            raise Refused(
+                "the collector's write queue is full (collector.max_queue_bytes); retry later",
+                self.cfg.retry_after_s,
+                overloaded=True,
+            )
+        with self.cond:
+            self.queue.append(entry)
+            self.items += entry.payload.items
+            self.metrics.queue_items.labels(self.signal).set(self.items)
+            if self.items >= self.cfg.batch_items or len(self.queue) == 1:
+                self.cond.notify()
+
+    def _due(self) -> bool:
+        if not self.queue:
+            return False
+        if self.stopping or self.items >= self.cfg.batch_items:
+            return True
+        return time.monotonic() - self.queue[0].appended >= self.cfg.batch_age_s
+
+    def next_batch(self) -> list[Entry] | None:
+        with self.cond:
+            while not self._due():
+                if self.stopping and not self.queue:
+                    return None
+                wait = None
+                if self.queue:
+                    wait = max(0.0, self.cfg.batch_age_s - (time.monotonic() - self.queue[0].appended))
+                self.cond.wait(wait)
+            batch = take_batch(self.queue, self.cfg.batch_items)
+            self.items -= sum(e.payload.items for e in batch)
+            self.metrics.queue_items.labels(self.signal).set(self.items)
+            return batch
+
+    def token(self, batch: list[Entry]) -> str:
+        # unique, so identical data sent twice is stored twice
+        return uuid.uuid4().hex
+
+    def begin(self, batch: list[Entry], token: str) -> None:
+        pass
+
+    def finish(self, batch: list[Entry], error: BaseException | None) -> None:
+        for entry in batch:
+            self.budget.give(len(entry.payload.body))
+            future, loop = entry.ref
+            loop.call_soon_threadsafe(_settle, future, error)
+        self.metrics.queue_bytes.labels(self.signal).set(self.budget.used)
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopping = True
+            self.cond.notify()
+
+
 class _Budget:
-    """Queued bytes across all signals, shared by the writers."""
+    """Queued bytes across all signals, shared by the memory sources."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -91,90 +197,35 @@ class _Budget:
 
 
 class SignalWriter:
-    """One signal's queue and the thread that writes it."""
+    """The thread that takes one signal's batches from a source and stores them."""
 
     def __init__(
-        self, signal: Signal, sink: Sink, cfg: PipelineSettings, budget: _Budget, metrics: CollectorMetrics
+        self, signal: Signal, source: Source, sink: Sink, cfg: PipelineSettings, metrics: CollectorMetrics
     ) -> None:
         self.signal = signal
+        self.source = source
         self.sink = sink
         self.cfg = cfg
-        self.budget = budget
         self.metrics = metrics
-        self.queue: deque[_Pending] = deque()
-        self.items = 0
-        self.cond = threading.Condition()
-        self.stopping = False
         self.store_down = False
+        self.stopping = False
         self.thread = threading.Thread(target=self._run, name=f"writer-{signal}", daemon=True)
 
-    def put(self, pending: _Pending) -> None:
-        """Queue a payload, or raise Refused when saturated or the store is down."""
-        if self.store_down:
-            raise Refused("storage is unavailable; retry later", self.cfg.retry_after_s, overloaded=False)
-        if self.stopping:
-            raise Refused("the collector is shutting down; retry later", self.cfg.retry_after_s, overloaded=False)
-        size = len(pending.payload.body)
-        if not self.budget.take(size):
-            raise Refused(
-                "the collector's write queue is full (collector.max_queue_bytes); retry later",
-                self.cfg.retry_after_s,
-                overloaded=True,
-            )
-        with self.cond:
-            self.queue.append(pending)
-            self.items += pending.payload.items
-            self._gauge()
-            if self.items >= self.cfg.batch_items:
-                self.cond.notify()
-            elif len(self.queue) == 1:
-                self.cond.notify()  # starts the age clock
-
-    def _gauge(self) -> None:
-        self.metrics.queue_items.labels(self.signal).set(self.items)
-
-    def _due(self) -> bool:
-        if not self.queue:
-            return False
-        if self.stopping or self.items >= self.cfg.batch_items:
-            return True
-        return time.monotonic() - self.queue[0].enqueued >= self.cfg.batch_age_s
-
-    def _take(self) -> list[_Pending]:
-        batch: list[_Pending] = []
-        items = 0
-        while self.queue and (not batch or items + self.queue[0].payload.items <= self.cfg.batch_items):
-            pending = self.queue.popleft()
-            batch.append(pending)
-            items += pending.payload.items
-        self.items -= items
-        self._gauge()
-        return batch
-
     def _run(self) -> None:
-        while True:
-            with self.cond:
-                while not self._due():
-                    if self.stopping and not self.queue:
-                        return
-                    wait = None
-                    if self.queue:
-                        wait = max(0.0, self.cfg.batch_age_s - (time.monotonic() - self.queue[0].enqueued))
-                    self.cond.wait(wait)
-                batch = self._take()
+        while (batch := self.source.next_batch()) is not None:
             self._write(batch)
 
-    def _write(self, batch: list[_Pending]) -> None:
-        """Store a batch, retrying while the store is unavailable; settle every future."""
-        # one token per batch, kept across retries; unique, so identical data sent twice is stored twice
-        token = uuid.uuid4().hex
+    def _write(self, batch: list[Entry]) -> None:
+        """Store a batch, retrying while the store is unavailable, then tell the source."""
+        token = self.source.token(batch)
+        self.source.begin(batch, token)
         delay = 0.1
         deadline: float | None = None
         while True:
             try:
                 self._store(batch, token)
                 self.store_down = False
-                self._settle_all(batch, None)
+                self.source.finish(batch, None)
                 return
             except StoreRejected as exc:
                 self._split_rejected(batch, exc)
@@ -188,18 +239,20 @@ class SignalWriter:
                     deadline = deadline or time.monotonic() + self.cfg.stop_timeout_s
                     if time.monotonic() > deadline:
                         log.error("giving up on a batch at shutdown", extra={"signal": str(self.signal)})
-                        self._settle_all(batch, Refused(str(exc), self.cfg.retry_after_s, overloaded=False))
+                        self.source.finish(batch, Refused(str(exc), self.cfg.retry_after_s, overloaded=False))
                         return
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 5.0)
 
-    def _store(self, batch: list[_Pending], token: str) -> None:
+    def _store(self, batch: list[Entry], token: str) -> None:
         started = time.perf_counter()
-        self.sink([p.payload for p in batch], token)
+        self.sink([e.payload for e in batch], token)
+        items = sum(e.payload.items for e in batch)
         self.metrics.flush_seconds.labels(self.signal).observe(time.perf_counter() - started)
-        self.metrics.batch_items.labels(self.signal).observe(sum(p.payload.items for p in batch))
+        self.metrics.batch_items.labels(self.signal).observe(items)
+        self.metrics.items_stored.labels(self.signal).inc(items)
 
-    def _split_rejected(self, batch: list[_Pending], exc: StoreRejected) -> None:
+    def _split_rejected(self, batch: list[Entry], exc: StoreRejected) -> None:
         """Find the payloads storage rejects by writing each alone; never retry a bad one forever."""
         if len(batch) == 1:
             self.metrics.insert_errors.labels(self.signal, "rejected").inc()
@@ -207,48 +260,57 @@ class SignalWriter:
                 "storage rejected a payload; dropped",
                 extra={"signal": str(self.signal), "items": batch[0].payload.items, "error": str(exc)},
             )
-            self._settle_all(batch, Rejected(str(exc)))
+            self.source.finish(batch, Rejected(str(exc)))
             return
-        for pending in batch:
-            self._write([pending])
-
-    def _settle_all(self, batch: list[_Pending], error: BaseException | None) -> None:
-        for p in batch:
-            self.budget.give(len(p.payload.body))
-            p.loop.call_soon_threadsafe(_settle, p.future, error)
-        self.metrics.queue_bytes.labels(self.signal).set(self.budget.used)
+        for entry in batch:
+            self._write([entry])
 
     def stop(self) -> None:
-        with self.cond:
-            self.stopping = True
-            self.cond.notify()
+        self.stopping = True
+        self.source.stop()
         self.thread.join()
 
 
 class Pipeline:
-    """Per-signal writers behind one `submit` that returns once the payload is stored."""
+    """Per-signal writers behind one `submit` that returns once the payload is durable."""
 
-    def __init__(self, sink: Sink, cfg: PipelineSettings, metrics: CollectorMetrics) -> None:
-        budget = _Budget(cfg.max_queue_bytes)
-        self.writers = {s: SignalWriter(s, sink, cfg, budget, metrics) for s in Signal}
-        self.budget = budget
+    def __init__(self, sink: Sink, cfg: PipelineSettings, metrics: CollectorMetrics, wal: Any = None) -> None:
+        self.cfg = cfg
+        self.wal = wal
+        self.budget = _Budget(cfg.max_queue_bytes)
+        if wal is None:
+            self.sources: dict[Signal, Any] = {s: MemorySource(s, cfg, self.budget, metrics) for s in Signal}
+        else:
+            self.sources = {s: wal.source(s) for s in Signal}
+        self.writers = {s: SignalWriter(s, self.sources[s], sink, cfg, metrics) for s in Signal}
 
     def start(self) -> None:
         for writer in self.writers.values():
             writer.thread.start()
 
     async def submit(self, payload: Payload) -> None:
-        """Queue a payload and wait until it is stored; raise Refused or Rejected otherwise."""
+        """Accept a payload; return once it is durable (logged, or stored); raise Refused or Rejected."""
+        if self.store_unavailable() and self.wal is None:
+            raise Refused("storage is unavailable; retry later", self.cfg.retry_after_s, overloaded=False)
+        if self.wal is not None:
+            await self.wal.append(payload, store_down=self.store_unavailable())
+            return
         loop = asyncio.get_running_loop()
-        pending = _Pending(payload, loop.create_future(), loop, time.monotonic())
-        self.writers[payload.signal].put(pending)
+        future = loop.create_future()
+        self.sources[payload.signal].put(Entry(payload, (future, loop)))
         # shield: a client that disconnects must not cancel the write of data already queued
-        await asyncio.shield(pending.future)
+        await asyncio.shield(future)
 
     def store_unavailable(self) -> bool:
         return any(w.store_down for w in self.writers.values())
 
+    def idle(self) -> bool:
+        """True when everything acknowledged so far is stored."""
+        if self.wal is None:
+            return True  # a memory-mode acknowledgement already means stored
+        return all(self.wal.source(s).caught_up(self.wal.logs[s].synced_end) for s in Signal)
+
     def stop(self) -> None:
-        """Flush everything queued (blocking), then stop the threads."""
+        """Write everything due (blocking), then stop the threads."""
         for writer in self.writers.values():
             writer.stop()

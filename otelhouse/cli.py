@@ -81,6 +81,7 @@ def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.config:
         os.environ["OTELHOUSE_CONFIG"] = args.config
+    from collector.wal.log import WalUnavailable
     from otelhouse.logs import configure_logging
     from storage import StoreError
 
@@ -102,7 +103,7 @@ def run(argv: list[str] | None = None) -> int:
         return 0
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}", 2)
-    except StoreError as exc:
+    except (StoreError, WalUnavailable) as exc:
         return _fail(str(exc), 1)
     except OSError as exc:
         # e.g. a port already in use

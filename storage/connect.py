@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
-from pathlib import Path
-from typing import IO
 
 import clickhouse_connect
 from clickhouse_connect.driver import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError, OperationalError
 
+from otelhouse.folderlock import FolderBusy, FolderLock
 from storage.errors import StoreAuthFailed, StoreError, StoreLocked, StoreRejected, StoreUnavailable
 from storage.target import Target
 
-LOCK_NAME = ".otelhouse.lock"
 _AUTH_CODES = {
     "516",
     "192",
@@ -47,38 +43,18 @@ def translate(exc: ClickHouseError, target: Target) -> StoreError:
     return StoreError(f"{where}: {exc}")
 
 
-class FolderLock:
-    """An exclusive lock on the embedded engine's data folder, naming the holder's pid."""
-
-    def __init__(self, folder: str) -> None:
-        self.folder = folder
-        self._fh: IO[str] | None = None
-
-    def acquire(self) -> None:
-        Path(self.folder).mkdir(parents=True, exist_ok=True)
-        fh = open(Path(self.folder) / LOCK_NAME, "a+")  # noqa: SIM115 - held for the store's lifetime
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "unknown"
-            fh.close()
-            raise StoreLocked(
-                f"the chDB data folder {self.folder} is already open in another otelhouse process "
-                f"(pid {holder}). Stop that process, or point OTELHOUSE_CLICKHOUSE_URL at another folder "
-                "(chdb://PATH), or use a ClickHouse server to run the parts in separate processes."
-            ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        self._fh = fh
-
-    def release(self) -> None:
-        if self._fh is not None:
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
-            self._fh.close()
-            self._fh = None
+def lock_data_folder(folder: str) -> FolderLock:
+    """Lock the embedded engine's data folder, or raise StoreLocked saying who holds it."""
+    lock = FolderLock(folder)
+    try:
+        lock.acquire()
+    except FolderBusy as busy:
+        raise StoreLocked(
+            f"the chDB data folder {folder} is already open in another otelhouse process "
+            f"(pid {busy.holder}). Stop that process, or point OTELHOUSE_CLICKHOUSE_URL at another folder "
+            "(chdb://PATH), or use a ClickHouse server to run the parts in separate processes."
+        ) from None
+    return lock
 
 
 def open_client(target: Target, connect_timeout_s: float = 10.0) -> Client:

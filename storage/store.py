@@ -13,7 +13,8 @@ from clickhouse_connect.driver import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from otelhouse.config import Settings
-from storage.connect import FolderLock, open_client, translate
+from otelhouse.folderlock import FolderLock
+from storage.connect import lock_data_folder, open_client, translate
 from storage.errors import StoreError
 from storage.migrate import apply_migrations, pending_migrations
 from storage.schema import SchemaOptions
@@ -44,15 +45,15 @@ class Store:
         self._local = threading.local()
         self._clients: list[Client] = []
         self._guard = threading.Lock()
-        self._lock = FolderLock(target.path) if target.kind == "chdb" else None
+        self._lock: FolderLock | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Store:
         """Open the store named by the settings; raise StoreError saying what is wrong."""
         target = parse_target(settings.clickhouse)
         store = cls(target, schema_options(settings, target.database), settings.clickhouse.connect_timeout_s)
-        if store._lock is not None:
-            store._lock.acquire()
+        if target.kind == "chdb":
+            store._lock = lock_data_folder(target.path)
         try:
             store.client()  # connect now so a wrong URL or password fails at start-up
         except BaseException:

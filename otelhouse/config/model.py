@@ -53,6 +53,14 @@ class CollectorSettings:
     max_queue_bytes: int = setting(
         256 * 1024 * 1024, "request bytes waiting to be written; above it requests get 429 + Retry-After"
     )
+    wal_enabled: bool = setting(
+        True, "write accepted data to a local write-ahead log before acknowledging (durable across crashes)"
+    )
+    wal_dir: str = setting("./data/wal", "write-ahead log folder; one collector process per folder")
+    wal_max_bytes: int = setting(
+        1024 * 1024 * 1024, "disk quota of data not yet stored; above it requests get 503/429 + Retry-After"
+    )
+    wal_segment_bytes: int = setting(64 * 1024 * 1024, "size at which the write-ahead log starts a new file")
     native_decode: bool = setting(
         True, "let ClickHouse decode OTLP protobuf (fast path); false: build every row in Python"
     )

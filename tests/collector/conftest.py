@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from aiohttp import web
 
+from collector.app import PIPELINE_KEY
 from otelhouse.config import Settings
 from otelhouse.runtime import Running, start_parts, stop_parts
 from storage import Store
@@ -39,8 +41,17 @@ class LiveCollector:
     def app(self) -> web.Application:
         return self.running.runners[0].app
 
+    def wait_stored(self, timeout: float = 30) -> None:
+        """Wait until everything acknowledged is in ClickHouse (acks come once data is in the log)."""
+        pipeline = self.app()[PIPELINE_KEY]
+        deadline = time.monotonic() + timeout
+        while not pipeline.idle():
+            assert time.monotonic() < deadline, "acknowledged data was not stored in time"
+            time.sleep(0.02)
+
     def query(self, sql: str, **params: object) -> list[tuple]:
-        """Read rows back from ClickHouse (the test's database is `{db}` in the SQL)."""
+        """Read rows back from ClickHouse once acknowledged data is stored (`{db}` is the test's database)."""
+        self.wait_stored()
         return self.store.call(
             lambda c: c.query(sql.replace("{db}", self.store.database), parameters=params).result_rows
         )
@@ -48,6 +59,7 @@ class LiveCollector:
 
 def start_live_collector(chdb_path, store: Store, database: str, **env: str) -> Iterator[LiveCollector]:
     http_port, grpc_port = free_port(), free_port()
+    env.setdefault("OTELHOUSE_COLLECTOR_WAL_DIR", str(chdb_path.parent / f"wal-{database}-{http_port}"))
     settings = make_settings(
         chdb_path,
         database,

@@ -159,6 +159,7 @@ def test_json_request_gets_json_response(live: LiveCollector) -> None:
 def test_metrics_endpoint_counts_requests_and_items(live: LiveCollector) -> None:
     post(f"{live.http_url}/v1/traces", span_request(4).SerializeToString(), PROTO)
     post(f"{live.http_url}/v1/traces", b"garbage", PROTO)
+    live.wait_stored()
     with urllib.request.urlopen(f"{live.http_url}/metrics", timeout=5) as response:
         text = response.read().decode()
     samples = {
@@ -171,6 +172,8 @@ def test_metrics_endpoint_counts_requests_and_items(live: LiveCollector) -> None
     assert samples[("otelhouse_collector_requests_total", (("code", "200"), *accepted))] == 1
     assert samples[("otelhouse_collector_requests_total", (("code", "400"), *accepted))] == 1
     assert samples[("otelhouse_collector_batch_items_count", (("signal", "traces"),))] >= 1
+    assert samples[("otelhouse_collector_items_stored_total", (("signal", "traces"),))] == 4
+    assert samples[("otelhouse_collector_wal_backlog_bytes", (("signal", "traces"),))] == 0
 
 
 @pytest.fixture

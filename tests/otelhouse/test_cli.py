@@ -133,6 +133,7 @@ def test_serve_starts_all_parts_and_stops_cleanly(tmp_path: Path) -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("OTELHOUSE_")},
         "OTELHOUSE_CLICKHOUSE_URL": f"chdb://{tmp_path}/clickhouse",
+        "OTELHOUSE_COLLECTOR_WAL_DIR": str(tmp_path / "wal"),
         "OTELHOUSE_COLLECTOR_HOST": "127.0.0.1",
         "OTELHOUSE_COLLECTOR_HTTP_PORT": str(ports["http"]),
         "OTELHOUSE_COLLECTOR_GRPC_PORT": str(ports["grpc"]),

@@ -1,0 +1,1 @@
+"""The write-ahead log: accepted payloads on local disk before they are acknowledged."""
