@@ -54,7 +54,7 @@ def free_port() -> int:
 class Collector:
     """An `otelhouse serve` subprocess on a data folder and database of the benchmark's."""
 
-    def __init__(self, data: Path, database: str, native: bool) -> None:
+    def __init__(self, data: Path, database: str, native: bool, wal: bool = True) -> None:
         self.http, self.grpc, self.dash = free_port(), free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("OTELHOUSE_")}
         env.update(
@@ -66,6 +66,7 @@ class Collector:
             OTELHOUSE_DASHBOARD_HOST="127.0.0.1",
             OTELHOUSE_DASHBOARD_PORT=str(self.dash),
             OTELHOUSE_COLLECTOR_NATIVE_DECODE="true" if native else "false",
+            OTELHOUSE_COLLECTOR_WAL_ENABLED="true" if wal else "false",
             OTELHOUSE_COLLECTOR_RETRY_AFTER_S="1",
             OTELHOUSE_RETENTION_ENABLED="false",
             OTELHOUSE_LOG_LEVEL="warning",
@@ -149,9 +150,9 @@ def load(collector: Collector, protocol: str, signal_name: str, args: argparse.N
     }
 
 
-def run_collector(data: Path, database: str, native: bool, protocols: list[str], args) -> dict:
-    label = "native" if native else "python"
-    collector = Collector(data, database, native)
+def run_collector(data: Path, database: str, native: bool, protocols: list[str], args, wal: bool = True) -> dict:
+    label = ("native" if native else "python") + ("" if wal else "-nowal")
+    collector = Collector(data, database, native, wal)
     results: dict = {}
     try:
         for signal_name in args.signals:
@@ -210,6 +211,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000, help="items per request (default 1000)")
     parser.add_argument("--signals", nargs="+", default=["traces", "logs", "metrics"])
     parser.add_argument("--no-reference", action="store_true", help="skip the Python-pipeline reference run")
+    parser.add_argument("--no-wal-off", action="store_true", help="skip the run with the write-ahead log off")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="otelhouse-bench-"))
@@ -218,6 +220,9 @@ def main() -> None:
     results: dict = {"args": vars(args), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     say("fast path (native decode), OTLP/HTTP and OTLP/gRPC:")
     results["native"] = run_collector(data, "bench_native", True, ["http", "grpc"], args)
+    if not args.no_wal_off:
+        say("fast path with the write-ahead log off (acknowledged once stored), OTLP/HTTP:")
+        results["nowal"] = run_collector(data, "bench_nowal", True, ["http"], args, wal=False)
     if not args.no_reference:
         say("reference (Python column-building pipeline), OTLP/HTTP:")
         results["python"] = run_collector(data, "bench_python", False, ["http"], args)
@@ -254,9 +259,17 @@ def main() -> None:
         if "python" in results:
             ref = results["python"][f"{signal_name}/http"]["rate"]
             line += f"  reference {ref:>9,.0f} (x{http / ref:.2f})"
+        if "nowal" in results:
+            nowal = results["nowal"][f"{signal_name}/http"]["rate"]
+            line += f"  wal-off {nowal:>9,.0f} (wal cost {1 - http / nowal:+.0%})"
         c = results["ceilings"][signal_name]
         line += f"  http/native-ceiling {http / c['native_insert']:.2f}"
         say(line)
+    for signal_name in args.signals:
+        sample = bodies(signal_name, args.items, 4, seed=3)
+        per_item = sum(len(b) + 26 for b, _ in sample) / sum(n for _, n in sample)
+        results.setdefault("wal_bytes_per_item", {})[signal_name] = per_item
+        say(f"  write-ahead log bytes per acknowledged {signal_name[:-1]} item: {per_item:.0f}")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "ingest-latest.json").write_text(json.dumps(results, indent=2))
