@@ -95,7 +95,11 @@ def test_acknowledged_spans_survive_repeated_sigkill(tmp_path: Path) -> None:
             stop.touch()
             for sender in senders:
                 sender.wait(60)
-        wait_http(f"{http_url}/readyz")
+        try:
+            wait_http(f"{http_url}/readyz", timeout=180)
+        except Exception:
+            print(log_path.read_text()[-4000:])
+            raise
         collector.send_signal(signal.SIGTERM)  # stops after storing everything logged
         assert collector.wait(300) == 0, log_path.read_text()[-3000:]
 
