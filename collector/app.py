@@ -91,7 +91,7 @@ async def start_collector(settings: Settings, store: Store, stoppers: list[Stopp
     if wal is not None:
         # what was accepted before a crash is stored before anything new is accepted
         await wal.replayed()
-    receiver = Receiver(pipeline, metrics, c.api_keys, c.native_decode)
+    receiver = Receiver.from_settings(settings, pipeline, metrics)
     if c.grpc_enabled:
         server, port = await start_grpc_server(receiver, c.host, c.grpc_port, c.grpc_max_message_bytes)
         log.info(f"collector OTLP/gRPC listening on {c.host}:{port}", extra={"part": "collector", "port": port})

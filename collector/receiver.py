@@ -6,24 +6,45 @@ import asyncio
 import dataclasses
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from prometheus_client import Counter
 
 from collector.metrics import CollectorMetrics
-from collector.otlp.decode import decode_message, decode_protobuf
+from collector.otlp.decode import DEFAULT_LIMITS, decode_message, decode_protobuf
 from collector.otlp.json_codec import parse_json
+from collector.otlp.limits import Limits
 from collector.otlp.model import DecodeResult, Route, Signal
-from collector.pipeline import Pipeline
+from collector.pipeline import Pipeline, Refused
+from otelhouse.config import Settings
 
 log = logging.getLogger(__name__)
 # Bodies above this are decoded in a worker thread so one large request cannot stall the event loop.
 _THREAD_DECODE_BYTES = 1024 * 1024
 
 
-def decode_body(signal: Signal, fmt: str, body: bytes) -> DecodeResult:
+def decode_body(signal: Signal, fmt: str, body: bytes, limits: Limits = DEFAULT_LIMITS) -> DecodeResult:
     """Decode an OTLP request body in either wire format; raise InvalidRequest if it cannot be read."""
     if fmt == "json":
-        return decode_message(signal, parse_json(signal, body))
-    return decode_protobuf(signal, body)
+        return decode_message(signal, parse_json(signal, body), limits)
+    return decode_protobuf(signal, body, limits)
+
+
+def limits_from(settings: Settings) -> Limits:
+    """The per-request limits configured in collector.* (and the hot-storage TTLs in clickhouse.*)."""
+    c, ch = settings.collector, settings.clickhouse
+    return Limits(
+        max_items=c.max_items_per_request,
+        max_attributes=c.max_attributes_per_item,
+        max_value_length=c.max_attribute_value_length,
+        max_depth=c.max_anyvalue_depth,
+        max_future_s=c.max_future_timestamp_s,
+        ttl_days={
+            Signal.TRACES: ch.traces_ttl_days,
+            Signal.LOGS: ch.logs_ttl_days,
+            Signal.METRICS: ch.metrics_ttl_days,
+        },
+    )
 
 
 @dataclass
@@ -34,13 +55,59 @@ class Receiver:
     metrics: CollectorMetrics
     api_keys: tuple[str, ...]
     native_decode: bool = True
+    limits: Limits = DEFAULT_LIMITS
+    max_concurrent: int = 128
+    retry_after_s: int = 5
+    in_flight: int = field(default=0, init=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, pipeline: Pipeline, metrics: CollectorMetrics) -> Receiver:
+        """A receiver with the configured ingest keys, route and limits."""
+        c = settings.collector
+        return cls(
+            pipeline,
+            metrics,
+            c.api_keys,
+            c.native_decode,
+            limits_from(settings),
+            c.max_concurrent_requests,
+            c.retry_after_s,
+        )
+
+    def __post_init__(self) -> None:
+        r, p = self.metrics.registry, "otelhouse_collector_"
+        self.values_truncated = Counter(
+            p + "values_truncated", "String attribute values truncated to the length limit", ["signal"], registry=r
+        )
+        self.strings_repaired = Counter(
+            p + "strings_repaired", "String fields whose invalid UTF-8 was replaced with U+FFFD", ["signal"], registry=r
+        )
 
     async def ingest(self, signal: Signal, protocol: str, fmt: str, body: bytes) -> DecodeResult:
         """Decode and store a request; return the result for the response (raises ingest errors)."""
+        # Receivers run on one event loop, so a plain counter is the semaphore; refusing at once
+        # (rather than queueing) bounds memory held by requests waiting their turn.
+        if self.in_flight >= self.max_concurrent:
+            raise Refused(
+                f"more than collector.max_concurrent_requests ({self.max_concurrent}) requests in flight; retry later",
+                self.retry_after_s,
+                overloaded=True,
+            )
+        self.in_flight += 1
+        try:
+            return await self._ingest(signal, protocol, fmt, body)
+        finally:
+            self.in_flight -= 1
+
+    async def _ingest(self, signal: Signal, protocol: str, fmt: str, body: bytes) -> DecodeResult:
         if len(body) > _THREAD_DECODE_BYTES:
-            result = await asyncio.to_thread(decode_body, signal, fmt, body)
+            result = await asyncio.to_thread(decode_body, signal, fmt, body, self.limits)
         else:
-            result = decode_body(signal, fmt, body)
+            result = decode_body(signal, fmt, body, self.limits)
+        if result.truncated:
+            self.values_truncated.labels(signal).inc(result.truncated)
+        if result.repaired:
+            self.strings_repaired.labels(signal).inc(result.repaired)
         if result.payload is not None and not self.native_decode:
             result = dataclasses.replace(result, payload=dataclasses.replace(result.payload, route=Route.PYTHON))
         accepted = result.payload.items if result.payload else 0

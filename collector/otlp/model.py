@@ -40,7 +40,9 @@ class DecodeResult:
 
     payload: Payload | None  # None when no item was accepted
     rejected: int = 0
-    message: str = ""
+    message: str = ""  # why items were rejected, and what was repaired (a partial-success warning)
+    truncated: int = 0  # attribute values cut to collector.max_attribute_value_length
+    repaired: int = 0  # string fields whose invalid UTF-8 was replaced with U+FFFD
 
 
 class InvalidRequest(ValueError):

@@ -48,6 +48,22 @@ class CollectorSettings:
         64 * 1024 * 1024, "largest request body after gzip/deflate/zstd decompression (413 above)"
     )
     grpc_max_message_bytes: int = setting(64 * 1024 * 1024, "largest gRPC message accepted")
+    max_items_per_request: int = setting(
+        100_000, "spans, log records or metric points one request may hold; more: the request gets 400"
+    )
+    max_attributes_per_item: int = setting(
+        128, "attributes a span, log record or point may carry (the OTel SDK default); more: item rejected"
+    )
+    max_attribute_value_length: int = setting(
+        65_536, "characters kept of a string attribute value; longer ones are truncated and counted"
+    )
+    max_anyvalue_depth: int = setting(16, "arrays/kvlists nested in one attribute value or log body; deeper: rejected")
+    max_future_timestamp_s: int = setting(
+        86_400, "how far ahead of the collector's clock an item's timestamp may be; further: rejected"
+    )
+    max_concurrent_requests: int = setting(
+        128, "OTLP requests decoded or waiting to be durable at once; more get 429 + Retry-After"
+    )
     batch_items: int = setting(50_000, "items (spans, log records, points) per insert: flush when reached")
     batch_age_ms: int = setting(200, "flush a batch this old even when it is small")
     max_queue_bytes: int = setting(

@@ -46,9 +46,18 @@ def validate(s: Settings) -> list[str]:
         "batch_age_ms",
         "max_queue_bytes",
         "retry_after_s",
+        "max_items_per_request",
+        "max_attributes_per_item",
+        "max_attribute_value_length",
+        "max_anyvalue_depth",
+        "max_future_timestamp_s",
+        "max_concurrent_requests",
     ):
         if getattr(s.collector, key) <= 0:
             problems.append(f"collector.{key} must be more than 0, got {getattr(s.collector, key)}")
+    if s.collector.max_anyvalue_depth < 2:
+        # the native decode holds two levels without checking, so a lower limit could not be kept
+        problems.append(f"collector.max_anyvalue_depth must be at least 2, got {s.collector.max_anyvalue_depth}")
     if s.log.level not in LOG_LEVELS:
         problems.append(f"log.level must be one of {', '.join(LOG_LEVELS)}, got {s.log.level!r}")
     if s.log.format not in LOG_FORMATS:

@@ -99,7 +99,7 @@ def _field(number: int, payload: bytes) -> bytes:
 def test_non_canonical_bytes_are_reserialized_for_clickhouse() -> None:
     """Two oneof members on the wire: protobuf keeps the last, so ClickHouse must get canonical bytes."""
     two_members = AnyValue(string_value="first").SerializeToString() + AnyValue(int_value=7).SerializeToString()
-    span = Span(trace_id=TRACE, span_id=SPAN, name="s").SerializeToString()
+    span = Span(trace_id=TRACE, span_id=SPAN, name="s", start_time_unix_nano=1).SerializeToString()
     span += _field(9, _field(1, b"x") + _field(2, two_members))
     body = _field(1, _field(2, _field(2, span)))
     result = decode_protobuf(Signal.TRACES, body)

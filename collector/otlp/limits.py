@@ -1,0 +1,215 @@
+"""Ingest limits and the checks behind them that look inside attribute values.
+
+The per-item checks (ids, timestamps, attribute counts) live in decode.py's loops; this module holds
+what those loops must not pay for on ordinary requests: truncating long string values (gated by a
+C-speed scan of the body, see `may_hold_long_string`) and measuring AnyValue nesting (needed only on
+the Python route, since the native route's probe already proves depth <= NATIVE_DEPTH).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from google.protobuf.message import Message
+
+from collector.otlp.model import InvalidRequest, Signal
+
+NS_PER_DAY = 86_400 * 10**9
+# DateTime64(9) stores Int64 nanoseconds: nothing after 2262-04-11T23:47:16.854775807Z fits
+MAX_DATETIME64_NS = (1 << 63) - 1
+TTL_SETTING = {s: f"clickhouse.{s}_ttl_days" for s in Signal}
+CONTAINERS = {
+    Signal.TRACES: ("resource_spans", "scope_spans", "spans"),
+    Signal.LOGS: ("resource_logs", "scope_logs", "log_records"),
+    Signal.METRICS: ("resource_metrics", "scope_metrics", "metrics"),
+}
+
+
+class TooManyItems(InvalidRequest):
+    """A request holds more items than collector.max_items_per_request (400 / INVALID_ARGUMENT)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one request may hold; defaults mirror CollectorSettings'."""
+
+    max_items: int = 100_000
+    max_attributes: int = 128
+    max_value_length: int = 65_536
+    max_depth: int = 16
+    max_future_s: int = 86_400
+    ttl_days: dict[Signal, int] = field(default_factory=lambda: dict.fromkeys(Signal, 0))
+
+    def window(self, signal: Signal, now_ns: int | None = None) -> tuple[int, int]:
+        """Return the accepted [low, high] of an item's timestamp, in ns since the epoch."""
+        now = time.time_ns() if now_ns is None else now_ns
+        days = self.ttl_days.get(signal, 0)
+        # ClickHouse drops a row already past the table TTL at insert: refuse it rather than ack and lose it
+        low = now - days * NS_PER_DAY if days else 1
+        return max(low, 1), min(now + self.max_future_s * 10**9, MAX_DATETIME64_NS)
+
+
+def timestamp_problem(signal: Signal, limits: Limits, field_name: str, value: int, window: tuple[int, int]) -> str:
+    """Explain why `value` is outside the accepted window (for the partial-success message)."""
+    low, high = window
+    if value == 0:
+        return f"{field_name} is 0 (unset)"
+    if value > MAX_DATETIME64_NS:
+        return f"{field_name} {value} is after 2262-04-11, past what DateTime64(9) holds"
+    if value > high:
+        return f"{field_name} is more than collector.max_future_timestamp_s ({limits.max_future_s} s) in the future"
+    days = limits.ttl_days.get(signal, 0)
+    return (
+        f"{field_name} is older than {TTL_SETTING[signal]} ({days} days); ClickHouse would drop it at insert"
+        if value < low
+        else f"{field_name} {value} is out of range"
+    )
+
+
+def attributes_problem(count: int, limits: Limits) -> str:
+    return f"{count} attributes, more than collector.max_attributes_per_item ({limits.max_attributes})"
+
+
+# AnyValue.string_value is field 1, length-delimited: tag 0x0a, then a varint length. A string of
+# more than 127 bytes has a varint of two or more bytes: continuation bytes (>= 0x80), then a last one.
+_LONG_LD_FIELD = re.compile(rb"\x0a[\x80-\xff]{1,9}[\x00-\x7f]")
+
+
+def may_hold_long_string(body: bytes, limit: int) -> bool:
+    """Cheap upper bound: False only if no string in `body` can exceed `limit` characters.
+
+    A string of more than `limit` characters has more than `limit` UTF-8 bytes and sits in the body
+    as tag 0x0a, a varint length, and that many valid UTF-8 bytes. The regex runs in C; the few hits
+    (mostly ids and message headers) are weeded out by length and UTF-8 validity, which random bytes
+    fail within a few bytes.
+    """
+    if len(body) <= limit:
+        return False
+    if limit < 128:  # short strings have one-byte lengths the regex does not look for
+        return True
+    view = memoryview(body)
+    for match in _LONG_LD_FIELD.finditer(body):
+        length = _varint(match.group()[1:])
+        start = match.end()
+        if length > limit and start + length <= len(body):
+            try:
+                str(view[start : start + length], "utf-8")
+            except UnicodeDecodeError:
+                continue
+            return True
+    return False
+
+
+def _varint(data: bytes) -> int:
+    value = 0
+    for shift, byte in enumerate(data):
+        value |= (byte & 0x7F) << (7 * shift)
+    return value
+
+
+def attribute_lists(signal: Signal, request: Message) -> Iterator[Iterable[Message]]:
+    """Yield every attribute list of a request: resource, scope, items, events, links, exemplars."""
+    containers = CONTAINERS[signal]
+    for resource in getattr(request, containers[0]):
+        yield resource.resource.attributes
+        for scope in getattr(resource, containers[1]):
+            yield scope.scope.attributes
+            for item in getattr(scope, containers[2]):
+                yield from _item_attribute_lists(signal, item)
+
+
+def _item_attribute_lists(signal: Signal, item: Message) -> Iterator[Iterable[Message]]:
+    if signal is Signal.METRICS:
+        kind = item.WhichOneof("data")
+        for point in getattr(item, kind).data_points if kind else ():
+            yield point.attributes
+            for exemplar in getattr(point, "exemplars", ()):
+                yield exemplar.filtered_attributes
+        return
+    yield item.attributes
+    if signal is Signal.TRACES:
+        for nested in (*item.events, *item.links):
+            yield nested.attributes
+
+
+def truncate_values(signal: Signal, request: Message, limit: int) -> int:
+    """Cut string attribute values (also inside arrays and kvlists) to `limit` characters; return how many."""
+    return sum(_truncate(kv.value, limit) for attrs in attribute_lists(signal, request) for kv in attrs)
+
+
+def _truncate(value: Message, limit: int) -> int:
+    kind = value.WhichOneof("value")
+    if kind == "string_value":
+        if len(value.string_value) > limit:
+            value.string_value = value.string_value[:limit]
+            return 1
+        return 0
+    if kind == "array_value":
+        return sum(_truncate(v, limit) for v in value.array_value.values)
+    if kind == "kvlist_value":
+        return sum(_truncate(kv.value, limit) for kv in value.kvlist_value.values)
+    return 0
+
+
+def depth(value: Message) -> int:
+    """Return how many arrays/kvlists nest in an AnyValue: 0 for a scalar, 1 for [1, 2], 2 for [[1]]."""
+    kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return 1 + max((depth(v) for v in value.array_value.values), default=0)
+    if kind == "kvlist_value":
+        return 1 + max((depth(kv.value) for kv in value.kvlist_value.values), default=0)
+    return 0
+
+
+def too_deep(attribute_lists: Iterable[Iterable[Message]], max_depth: int) -> int:
+    """Return the first nesting depth above `max_depth` among the attribute lists' values, else 0."""
+    for attrs in attribute_lists:
+        for kv in attrs:
+            d = depth(kv.value)
+            if d > max_depth:
+                return d
+    return 0
+
+
+def drop_too_deep(signal: Signal, request: Message, max_depth: int) -> tuple[int, int]:
+    """Drop items holding a value nested deeper than `max_depth`; return (items dropped, first depth seen).
+
+    Items are points for metrics. A resource or scope whose own attributes are too deep takes its
+    items with it, as they cannot be stored without it.
+    """
+    names = CONTAINERS[signal]
+    dropped = first = 0
+    for resource in getattr(request, names[0]):
+        outer = too_deep([resource.resource.attributes], max_depth)
+        for scope in getattr(resource, names[1]):
+            shared = outer or too_deep([scope.scope.attributes], max_depth)
+            lists = [getattr(scope, names[2])]
+            if signal is Signal.METRICS:
+                lists = [getattr(m, k).data_points for m in lists[0] if (k := m.WhichOneof("data"))]
+            for items in lists:
+                found = [shared or _item_depth(signal, item, max_depth) for item in items]
+                bad = [i for i, d in enumerate(found) if d]
+                for i in reversed(bad):
+                    del items[i]
+                dropped += len(bad)
+                first = first or next((d for d in found if d), 0)
+    return dropped, first
+
+
+def _item_depth(signal: Signal, item: Message, max_depth: int) -> int:
+    if signal is Signal.METRICS:
+        exemplars = getattr(item, "exemplars", ())  # summary points have none
+        lists: list[Iterable[Message]] = [item.attributes, *(x.filtered_attributes for x in exemplars)]
+    else:
+        lists = list(_item_attribute_lists(signal, item))
+    found = too_deep(lists, max_depth)
+    if not found and signal is Signal.LOGS and (d := depth(item.body)) > max_depth:
+        found = d
+    return found
+
+
+def depth_problem(found: int, limits: Limits) -> str:
+    return f"a value nested {found} levels deep, more than collector.max_anyvalue_depth ({limits.max_depth})"
