@@ -9,9 +9,9 @@ AS SELECT
     span.name AS SpanName,
     if(span.kind BETWEEN 1 AND 5, ['Internal', 'Server', 'Client', 'Producer', 'Consumer'][span.kind], 'Unspecified') AS SpanKind,
     ResourceAttributes['service.name'] AS ServiceName,
-    ${otlp_map_begin}rs.resource.attributes${otlp_map_end} AS ResourceAttributes,
-    ss.scope.name AS ScopeName,
-    ss.scope.version AS ScopeVersion,
+    ${otlp_map_begin}r_attributes${otlp_map_end} AS ResourceAttributes,
+    scope.name AS ScopeName,
+    scope.version AS ScopeVersion,
     ${otlp_map_begin}span.attributes${otlp_map_end} AS SpanAttributes,
     if(span.end_time_unix_nano > span.start_time_unix_nano, span.end_time_unix_nano - span.start_time_unix_nano, 0) AS Duration,
     if(span.status.code BETWEEN 1 AND 2, ['Ok', 'Error'][span.status.code], 'Unset') AS StatusCode,
@@ -24,6 +24,6 @@ AS SELECT
     span.links.trace_state AS `Links.TraceState`,
     arrayMap(l -> ${otlp_map_begin}l.attributes${otlp_map_end}, span.links) AS `Links.Attributes`
 FROM ${db}.otlp_traces_staging
-ARRAY JOIN resource_spans AS rs
-ARRAY JOIN rs.scope_spans AS ss
-ARRAY JOIN ss.spans AS span
+ARRAY JOIN resource_spans.resource.attributes AS r_attributes, resource_spans.scope_spans AS sss
+ARRAY JOIN sss.scope AS scope, sss.spans AS spans
+ARRAY JOIN spans AS span

@@ -9,15 +9,15 @@ AS SELECT
     toUInt8(bitAnd(rec.severity_number, 255)) AS SeverityNumber,
     ResourceAttributes['service.name'] AS ServiceName,
     arrayMap(kv -> ${otlp_text}, [tuple('', rec.body)])[1] AS Body,
-    rl.schema_url AS ResourceSchemaUrl,
-    ${otlp_map_begin}rl.resource.attributes${otlp_map_end} AS ResourceAttributes,
-    sl.schema_url AS ScopeSchemaUrl,
-    sl.scope.name AS ScopeName,
-    sl.scope.version AS ScopeVersion,
-    ${otlp_map_begin}sl.scope.attributes${otlp_map_end} AS ScopeAttributes,
+    r_schema_url AS ResourceSchemaUrl,
+    ${otlp_map_begin}r_attributes${otlp_map_end} AS ResourceAttributes,
+    s_schema_url AS ScopeSchemaUrl,
+    scope.name AS ScopeName,
+    scope.version AS ScopeVersion,
+    ${otlp_map_begin}scope.attributes${otlp_map_end} AS ScopeAttributes,
     ${otlp_map_begin}rec.attributes${otlp_map_end} AS LogAttributes,
     rec.event_name AS EventName
 FROM ${db}.otlp_logs_staging
-ARRAY JOIN resource_logs AS rl
-ARRAY JOIN rl.scope_logs AS sl
-ARRAY JOIN sl.log_records AS rec
+ARRAY JOIN resource_logs.resource.attributes AS r_attributes, resource_logs.schema_url AS r_schema_url, resource_logs.scope_logs AS sls
+ARRAY JOIN sls.scope AS scope, sls.schema_url AS s_schema_url, sls.log_records AS recs
+ARRAY JOIN recs AS rec

@@ -5,4 +5,5 @@ ${otlp_metric_columns}
 ${otlp_exemplar_columns}
     ifNull(dp.as_double, toFloat64(ifNull(dp.as_int, 0))) AS Value
 ${otlp_metric_from}
-ARRAY JOIN m.gauge.data_points AS dp
+    ms.gauge.data_points AS dps
+ARRAY JOIN dps AS dp

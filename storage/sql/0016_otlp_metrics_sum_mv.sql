@@ -4,7 +4,8 @@ AS SELECT
 ${otlp_metric_columns}
 ${otlp_exemplar_columns}
     ifNull(dp.as_double, toFloat64(ifNull(dp.as_int, 0))) AS Value,
-    m.sum.aggregation_temporality AS AggregationTemporality,
-    m.sum.is_monotonic AS IsMonotonic
+    AggregationTemporality,
+    IsMonotonic
 ${otlp_metric_from}
-ARRAY JOIN m.sum.data_points AS dp
+    ms.sum.data_points AS dps, ms.sum.aggregation_temporality AS AggregationTemporality, ms.sum.is_monotonic AS IsMonotonic
+ARRAY JOIN dps AS dp

@@ -9,6 +9,7 @@ ${otlp_exemplar_columns}
     dp.explicit_bounds AS ExplicitBounds,
     dp.min AS Min,
     dp.max AS Max,
-    m.histogram.aggregation_temporality AS AggregationTemporality
+    AggregationTemporality
 ${otlp_metric_from}
-ARRAY JOIN m.histogram.data_points AS dp
+    ms.histogram.data_points AS dps, ms.histogram.aggregation_temporality AS AggregationTemporality
+ARRAY JOIN dps AS dp

@@ -13,6 +13,7 @@ ${otlp_exemplar_columns}
     dp.negative.bucket_counts AS NegativeBucketCounts,
     dp.min AS Min,
     dp.max AS Max,
-    m.exponential_histogram.aggregation_temporality AS AggregationTemporality
+    AggregationTemporality
 ${otlp_metric_from}
-ARRAY JOIN m.exponential_histogram.data_points AS dp
+    ms.exponential_histogram.data_points AS dps, ms.exponential_histogram.aggregation_temporality AS AggregationTemporality
+ARRAY JOIN dps AS dp

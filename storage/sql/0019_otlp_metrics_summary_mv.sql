@@ -7,4 +7,5 @@ ${otlp_metric_columns}
     dp.quantile_values.quantile AS `ValueAtQuantiles.Quantile`,
     dp.quantile_values.value AS `ValueAtQuantiles.Value`
 ${otlp_metric_from}
-ARRAY JOIN m.summary.data_points AS dp
+    ms.summary.data_points AS dps
+ARRAY JOIN dps AS dp

@@ -1,4 +1,2 @@
-arrayMap(p -> CAST(arrayFilter((x, n) -> x.1 != n,
-        arraySort((x, i) -> (x.1, i), p, arrayEnumerate(p)),
-        arrayShiftLeft(arraySort((x, i) -> (x.1, i), p, arrayEnumerate(p)).1, 1, concat(p[-1].1, '.'))), 'Map(String, String)'),
-    [arrayMap(kv -> (kv.1, ${otlp_text}), 
+arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, ${otlp_text}), a, arrayEnumerate(a)))])[1], [

@@ -4,6 +4,10 @@ multiIf(
     kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
     kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
     kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
-    notEmpty(kv.2.array_value), concat('[', arrayStringConcat(arrayMap(v1 -> ${otlp_json1}, arrayFlatten(kv.2.array_value.values)), ','), ']'),
-    notEmpty(kv.2.kvlist_value), concat('{', arrayStringConcat(arrayMap((k1, v1) -> concat(toJSONString(k1), ':', ${otlp_json1}), tupleElement(arrayFlatten(kv.2.kvlist_value.values), 'key'), tupleElement(arrayFlatten(kv.2.kvlist_value.values), 'value')), ','), '}'),
+    notEmpty(kv.2.array_value) OR notEmpty(kv.2.kvlist_value), concat(
+        if(notEmpty(kv.2.array_value), '[', '{'),
+        arrayStringConcat(arrayMap(x1 -> concat(x1.1, ${otlp_json1}), if(notEmpty(kv.2.array_value),
+            arrayMap(v -> ('', v), arrayFlatten(kv.2.array_value.values)),
+            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
+        if(notEmpty(kv.2.array_value), ']', '}')),
     '')
