@@ -24,6 +24,7 @@ AS SELECT
     span.links.trace_state AS `Links.TraceState`,
     arrayMap(l -> ${otlp_map_begin}l.attributes${otlp_map_end}, span.links) AS `Links.Attributes`
 FROM ${db}.otlp_traces_staging
-ARRAY JOIN resource_spans.resource.attributes AS r_attributes, resource_spans.scope_spans AS sss
-ARRAY JOIN sss.scope AS scope, sss.spans AS spans
+ARRAY JOIN resource_spans.resource.attributes AS r_attributes, resource_spans.scope_spans.scope AS scopes,
+    resource_spans.scope_spans.spans AS spans2
+ARRAY JOIN scopes AS scope, spans2 AS spans
 ARRAY JOIN spans AS span

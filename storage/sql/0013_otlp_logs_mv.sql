@@ -18,6 +18,7 @@ AS SELECT
     ${otlp_map_begin}rec.attributes${otlp_map_end} AS LogAttributes,
     rec.event_name AS EventName
 FROM ${db}.otlp_logs_staging
-ARRAY JOIN resource_logs.resource.attributes AS r_attributes, resource_logs.schema_url AS r_schema_url, resource_logs.scope_logs AS sls
-ARRAY JOIN sls.scope AS scope, sls.schema_url AS s_schema_url, sls.log_records AS recs
+ARRAY JOIN resource_logs.resource.attributes AS r_attributes, resource_logs.schema_url AS r_schema_url, resource_logs.scope_logs.scope AS scopes,
+    resource_logs.scope_logs.schema_url AS s_schema_urls, resource_logs.scope_logs.log_records AS recs2
+ARRAY JOIN scopes AS scope, s_schema_urls AS s_schema_url, recs2 AS recs
 ARRAY JOIN recs AS rec

@@ -5,5 +5,5 @@ ${otlp_metric_columns}
 ${otlp_exemplar_columns}
     ifNull(dp.as_double, toFloat64(ifNull(dp.as_int, 0))) AS Value
 ${otlp_metric_from}
-    ms.gauge.data_points AS dps
-ARRAY JOIN dps AS dp
+    resource_metrics.scope_metrics.metrics.gauge AS data3
+${otlp_metric_joins}

@@ -4,8 +4,8 @@ AS SELECT
 ${otlp_metric_columns}
 ${otlp_exemplar_columns}
     ifNull(dp.as_double, toFloat64(ifNull(dp.as_int, 0))) AS Value,
-    AggregationTemporality,
-    IsMonotonic
+    data.aggregation_temporality AS AggregationTemporality,
+    data.is_monotonic AS IsMonotonic
 ${otlp_metric_from}
-    ms.sum.data_points AS dps, ms.sum.aggregation_temporality AS AggregationTemporality, ms.sum.is_monotonic AS IsMonotonic
-ARRAY JOIN dps AS dp
+    resource_metrics.scope_metrics.metrics.sum AS data3
+${otlp_metric_joins}

@@ -9,7 +9,7 @@ ${otlp_exemplar_columns}
     dp.explicit_bounds AS ExplicitBounds,
     dp.min AS Min,
     dp.max AS Max,
-    AggregationTemporality
+    data.aggregation_temporality AS AggregationTemporality
 ${otlp_metric_from}
-    ms.histogram.data_points AS dps, ms.histogram.aggregation_temporality AS AggregationTemporality
-ARRAY JOIN dps AS dp
+    resource_metrics.scope_metrics.metrics.histogram AS data3
+${otlp_metric_joins}

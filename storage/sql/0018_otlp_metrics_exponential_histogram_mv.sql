@@ -13,7 +13,7 @@ ${otlp_exemplar_columns}
     dp.negative.bucket_counts AS NegativeBucketCounts,
     dp.min AS Min,
     dp.max AS Max,
-    AggregationTemporality
+    data.aggregation_temporality AS AggregationTemporality
 ${otlp_metric_from}
-    ms.exponential_histogram.data_points AS dps, ms.exponential_histogram.aggregation_temporality AS AggregationTemporality
-ARRAY JOIN dps AS dp
+    resource_metrics.scope_metrics.metrics.exponential_histogram AS data3
+${otlp_metric_joins}

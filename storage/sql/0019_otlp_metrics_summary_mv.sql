@@ -7,5 +7,5 @@ ${otlp_metric_columns}
     dp.quantile_values.quantile AS `ValueAtQuantiles.Quantile`,
     dp.quantile_values.value AS `ValueAtQuantiles.Value`
 ${otlp_metric_from}
-    ms.summary.data_points AS dps
-ARRAY JOIN dps AS dp
+    resource_metrics.scope_metrics.metrics.summary AS data3
+${otlp_metric_joins}

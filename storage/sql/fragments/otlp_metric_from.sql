@@ -1,4 +1,5 @@
 FROM ${db}.otlp_metrics_staging
-ARRAY JOIN resource_metrics.resource.attributes AS r_attributes, resource_metrics.schema_url AS r_schema_url, resource_metrics.scope_metrics AS sms
-ARRAY JOIN sms.scope AS scope, sms.schema_url AS s_schema_url, sms.metrics AS ms
-ARRAY JOIN ms.name AS MetricName, ms.description AS MetricDescription, ms.unit AS MetricUnit,
+ARRAY JOIN resource_metrics.resource.attributes AS r_attributes, resource_metrics.schema_url AS r_schema_url,
+    resource_metrics.scope_metrics.scope AS scopes, resource_metrics.scope_metrics.schema_url AS s_schema_urls,
+    resource_metrics.scope_metrics.metrics.name AS names2, resource_metrics.scope_metrics.metrics.description AS descriptions2,
+    resource_metrics.scope_metrics.metrics.unit AS units2,
