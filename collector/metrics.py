@@ -66,6 +66,12 @@ class CollectorMetrics:
             registry=r,
         )
         self.items_stored = Counter(p + "items_stored", "Items written to ClickHouse", ["signal"], registry=r)
+        self.values_truncated = Counter(
+            p + "values_truncated", "String attribute values truncated to the length limit", ["signal"], registry=r
+        )
+        self.strings_repaired = Counter(
+            p + "strings_repaired", "String fields whose invalid UTF-8 was replaced with U+FFFD", ["signal"], registry=r
+        )
         self.auth_failures = Counter(
             p + "auth_failures",
             "Requests refused for a missing or wrong ingest key",

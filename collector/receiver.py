@@ -8,8 +8,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from prometheus_client import Counter
-
 from collector.metrics import CollectorMetrics
 from collector.otlp.decode import DEFAULT_LIMITS, decode_message, decode_protobuf
 from collector.otlp.json_codec import parse_json
@@ -74,15 +72,6 @@ class Receiver:
             c.retry_after_s,
         )
 
-    def __post_init__(self) -> None:
-        r, p = self.metrics.registry, "otelhouse_collector_"
-        self.values_truncated = Counter(
-            p + "values_truncated", "String attribute values truncated to the length limit", ["signal"], registry=r
-        )
-        self.strings_repaired = Counter(
-            p + "strings_repaired", "String fields whose invalid UTF-8 was replaced with U+FFFD", ["signal"], registry=r
-        )
-
     async def ingest(self, signal: Signal, protocol: str, fmt: str, body: bytes) -> DecodeResult:
         """Decode and store a request; return the result for the response (raises ingest errors)."""
         # Receivers run on one event loop, so a plain counter is the semaphore; refusing at once
@@ -105,9 +94,9 @@ class Receiver:
         else:
             result = decode_body(signal, fmt, body, self.limits)
         if result.truncated:
-            self.values_truncated.labels(signal).inc(result.truncated)
+            self.metrics.values_truncated.labels(signal).inc(result.truncated)
         if result.repaired:
-            self.strings_repaired.labels(signal).inc(result.repaired)
+            self.metrics.strings_repaired.labels(signal).inc(result.repaired)
         if result.payload is not None and not self.native_decode:
             result = dataclasses.replace(result, payload=dataclasses.replace(result.payload, route=Route.PYTHON))
         accepted = result.payload.items if result.payload else 0
