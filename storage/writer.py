@@ -34,6 +34,10 @@ def native_settings(signal: Signal, dedup_token: str | None = None) -> dict[str,
         # toJSONString in the views escapes '/' by this setting; pin it to what the Python rule does
         "output_format_json_escape_forward_slashes": 1,
     }
+    if signal is Signal.METRICS:
+        # five views read the metrics staging block; most of each one's cost is per-insert query
+        # analysis, so running them side by side roughly doubles points/s on two cores
+        settings["parallel_view_processing"] = 1
     if dedup_token:
         settings["insert_deduplication_token"] = dedup_token
     return settings
