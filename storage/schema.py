@@ -58,9 +58,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(name="0012_otlp_logs_staging", kind="staging", obj="otlp_logs_staging", engine="Null"),
     Migration(name="0013_otlp_logs_mv", kind="view", obj="otlp_logs_mv"),
     Migration(name="0014_otlp_metrics_staging", kind="staging", obj="otlp_metrics_staging", engine="Null"),
+    # metrics render once into a flat Null table (one row per data point, every kind), then five
+    # light views split it by kind: the costly analysis of the OTLP types and maps happens once
+    Migration(name="0015_otlp_metrics_points", kind="staging", obj="otlp_metrics_points", engine="Null"),
+    Migration(name="0016_otlp_metrics_points_mv", kind="view", obj="otlp_metrics_points_mv"),
     *(
         Migration(name=f"{n:04d}_otlp_metrics_{kind}_mv", kind="view", obj=f"otlp_metrics_{kind}_mv")
-        for n, kind in enumerate(METRIC_KINDS, start=15)
+        for n, kind in enumerate(METRIC_KINDS, start=17)
     ),
 )
 

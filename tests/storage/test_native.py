@@ -182,7 +182,8 @@ def test_dedup_token_makes_a_replay_store_nothing(store: Store, route: Route) ->
     """A replayed batch (write-ahead log) with the same token is deduplicated through the views."""
     traces = decode_protobuf(Signal.TRACES, trace_request().SerializeToString()).payload
     logs = decode_protobuf(Signal.LOGS, log_request().SerializeToString()).payload
-    assert traces is not None and logs is not None
+    metrics = decode_protobuf(Signal.METRICS, metric_request().SerializeToString()).payload
+    assert traces is not None and logs is not None and metrics is not None
     for _ in range(2):
         store.call(
             lambda c: write_payloads(
@@ -191,6 +192,7 @@ def test_dedup_token_makes_a_replay_store_nothing(store: Store, route: Route) ->
                 [
                     traces.__class__(Signal.TRACES, route, traces.body, 2),
                     logs.__class__(Signal.LOGS, route, logs.body, 2),
+                    metrics.__class__(Signal.METRICS, route, metrics.body, 5),
                 ],
                 dedup_token="batch-1",
             )
@@ -200,6 +202,9 @@ def test_dedup_token_makes_a_replay_store_nothing(store: Store, route: Route) ->
         return store.call(lambda c: c.query(f"SELECT count() FROM {store.database}.{table}").result_rows[0][0])
 
     assert (count("otel_traces"), count("otel_logs")) == (2, 2)
+    # metrics pass through a second Null table and five chained views; each still deduplicates
+    kinds = ("gauge", "sum", "histogram", "exponential_histogram", "summary")
+    assert [count(f"otel_metrics_{k}") for k in kinds] == [1, 1, 2, 1, 1]
     # otel_traces_trace_id_ts has no deduplication window, so a replay may add a copy of its row;
     # harmless, since readers take min(Start) and max(End) per trace id
     lookup = store.call(

@@ -1,5 +1,0 @@
-    arrayMap(ex -> ${otlp_map_begin}ex.filtered_attributes${otlp_map_end}, dp.exemplars) AS `Exemplars.FilteredAttributes`,
-    arrayMap(ex -> fromUnixTimestamp64Nano(toInt64(ex.time_unix_nano)), dp.exemplars) AS `Exemplars.TimeUnix`,
-    arrayMap(ex -> ifNull(ex.as_double, toFloat64(ifNull(ex.as_int, 0))), dp.exemplars) AS `Exemplars.Value`,
-    arrayMap(ex -> replaceRegexpOne(lower(hex(ex.span_id)), '^0+\\z', ''), dp.exemplars) AS `Exemplars.SpanId`,
-    arrayMap(ex -> replaceRegexpOne(lower(hex(ex.trace_id)), '^0+\\z', ''), dp.exemplars) AS `Exemplars.TraceId`,
