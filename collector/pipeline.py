@@ -50,7 +50,7 @@ class Rejected(Exception):
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    batch_items: int = 50_000
+    batch_items: int = 100_000
     batch_age_s: float = 0.2
     max_queue_bytes: int = 256 * 1024 * 1024
     retry_after_s: int = 5

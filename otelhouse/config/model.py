@@ -64,7 +64,11 @@ class CollectorSettings:
     max_concurrent_requests: int = setting(
         128, "OTLP requests decoded or waiting to be durable at once; more get 429 + Retry-After"
     )
-    batch_items: int = setting(50_000, "items (spans, log records, points) per insert: flush when reached")
+    batch_items: int = setting(
+        100_000,
+        "items (spans, log records, points) per insert: flush when reached. Each insert has a fixed cost, "
+        "so larger batches store faster but the embedded engine needs more memory (docs/performance.md)",
+    )
     batch_age_ms: int = setting(200, "flush a batch this old even when it is small")
     max_queue_bytes: int = setting(
         256 * 1024 * 1024, "request bytes waiting to be written; above it requests get 429 + Retry-After"
