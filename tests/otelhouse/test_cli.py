@@ -116,7 +116,7 @@ def test_wrong_password_says_so(wrong_password_server: int) -> None:
     assert "not-the-password" not in result.stderr and "Traceback" not in result.stderr
 
 
-def wait_http(url: str, timeout: float = 60) -> int:
+def wait_http(url: str, timeout: float = 120) -> int:
     deadline = time.monotonic() + timeout
     while True:
         try:
