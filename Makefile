@@ -44,8 +44,9 @@ test: install-test  ## run the whole suite, slow tests included
 test-fast: install-test  ## run the suite without slow tests
 	$(BIN)/pytest -q -m 'not slow'
 
-bench: $(VENV)/.installed-test  ## run the benchmarks in bench/
+bench: $(VENV)/.installed-test  ## run the benchmarks in bench/ (about 20 minutes; see docs/performance.md)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/native_vs_python.py 200000
 
 lint: $(VENV)/.installed-test  ## ruff
 	$(BIN)/ruff check .
