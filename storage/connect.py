@@ -12,12 +12,31 @@ from otelhouse.folderlock import FolderBusy, FolderLock
 from storage.errors import StoreAuthFailed, StoreError, StoreLocked, StoreRejected, StoreUnavailable
 from storage.target import Target
 
-_AUTH_CODES = {
-    "516",
-    "192",
-    "193",
-    "194",
-}  # AUTHENTICATION_FAILED, UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD
+# AUTHENTICATION_FAILED, UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD
+_AUTH_CODES = {"516", "192", "193", "194"}
+# Errors about the data itself (parse failures, type mismatches, bad protobuf): the same rows fail the
+# same way again. Any other error (disk full, too many parts, memory limit, read-only, timeouts) is
+# about the store, and a retry may succeed, so those never drop data.
+_BAD_DATA_CODES = {
+    "6",
+    "26",
+    "27",
+    "32",
+    "33",
+    "38",
+    "41",
+    "53",
+    "69",
+    "70",
+    "72",
+    "117",
+    "130",
+    "190",
+    "321",
+    "349",
+    "434",
+    "444",
+}
 
 
 def _error_code(exc: Exception) -> str | None:
@@ -37,10 +56,10 @@ def translate(exc: ClickHouseError, target: Target) -> StoreError:
     if isinstance(exc, OperationalError) or code is None:
         reason = "connection refused" if "refused" in str(exc).lower() else "no answer"
         return StoreUnavailable(f"cannot reach {where} ({reason}). Start the server, or fix OTELHOUSE_CLICKHOUSE_URL.")
-    if isinstance(exc, DatabaseError):
-        first_line = str(exc).strip().splitlines()[0][:500]
-        return StoreRejected(f"{where} rejected the statement: {first_line}")
-    return StoreError(f"{where}: {exc}")
+    first_line = str(exc).strip().splitlines()[0][:500]
+    if isinstance(exc, DatabaseError) and code in _BAD_DATA_CODES:
+        return StoreRejected(f"{where} rejected the data: {first_line}")
+    return StoreUnavailable(f"{where} cannot take this now: {first_line}")
 
 
 def lock_data_folder(folder: str) -> FolderLock:
