@@ -17,7 +17,7 @@ from collector.pipeline import Pipeline, PipelineSettings
 from collector.receiver import Receiver
 from collector.wal.log import WriteAheadLog
 from otelhouse.config import CollectorSettings, Settings
-from otelhouse.health import READY_CHECKS_KEY, add_health_routes
+from otelhouse.health import READY_CHECKS_KEY, READY_INFO_KEY, add_health_routes
 from storage import Store
 from storage.writer import write_payloads
 
@@ -51,6 +51,9 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
     app = web.Application(client_max_size=c.max_body_bytes, handler_args={"auto_decompress": False})
     add_health_routes(app, store)
     app[PIPELINE_KEY] = receiver.pipeline
+
+    if receiver.pipeline.wal is not None:
+        app[READY_INFO_KEY] = [lambda: {"write_ahead_log": receiver.pipeline.wal.stats()}]
 
     async def pipeline_ready() -> str:
         pipeline = receiver.pipeline

@@ -89,6 +89,7 @@ class WalCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         p = "otelhouse_collector_wal_"
         families = {
+            "records": GaugeMetricFamily(p + "backlog_records", "Records logged but not yet stored", labels=["signal"]),
             "bytes": GaugeMetricFamily(p + "backlog_bytes", "Bytes logged but not yet stored", labels=["signal"]),
             "oldest_age_s": GaugeMetricFamily(
                 p + "oldest_age_seconds", "Age of the oldest record not yet stored", labels=["signal"]

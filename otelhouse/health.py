@@ -12,6 +12,8 @@ from storage import Store, StoreError
 STORE_KEY = web.AppKey("store", Store)
 # Extra readiness checks an app adds (e.g. the collector's write backlog); each returns a problem or ''.
 READY_CHECKS_KEY = web.AppKey("ready_checks", list[Callable[[], Awaitable[str]]])
+# Extra facts /readyz reports either way (e.g. the write-ahead log's backlog).
+READY_INFO_KEY = web.AppKey("ready_info", list[Callable[[], dict]])
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -31,9 +33,12 @@ async def readyz(request: web.Request) -> web.Response:
         problem = await check()
         if problem:
             problems.append(problem)
+    info: dict = {"store": store.target.describe()}
+    for facts in request.app.get(READY_INFO_KEY, []):
+        info.update(facts())
     if problems:
-        return web.json_response({"status": "unavailable", "problems": problems}, status=503)
-    return web.json_response({"status": "ready", "store": store.target.describe()})
+        return web.json_response({"status": "unavailable", "problems": problems, **info}, status=503)
+    return web.json_response({"status": "ready", **info})
 
 
 def add_health_routes(app: web.Application, store: Store) -> None:

@@ -127,10 +127,12 @@ class WriteAheadLog:
             log.info("write-ahead log replayed")
 
     def stats(self) -> dict[str, dict[str, float]]:
-        """Backlog per signal: bytes not yet stored and the age of the oldest record."""
+        """Backlog per signal: records and bytes not yet stored, the age of the oldest record."""
         now = time.time_ns()
         return {
             s.value: {
+                # records from before this start are all stored before requests are accepted
+                "records": max(0, self.logs[s].appended_records - src.finished_records),
                 "bytes": self.logs[s].backlog_bytes(),
                 "oldest_age_s": (now - src.oldest_ns) / 1e9 if src.oldest_ns else 0.0,
                 "corrupt_records": self.logs[s].corrupt_records,

@@ -55,6 +55,7 @@ class SignalLog:
         self.sizes = {n: self._path(n).stat().st_size for n in existing}
         self.state = self._load_state(existing[0] if existing else 1)
         self.corrupt_records = 0
+        self.appended_records = 0  # records appended by this process
         self._read_fds: dict[int, int] = {}
         # appends go to a new segment; everything before `start` was there when this process started
         self.active = max([*self.sizes, self.state.done[0] - 1, 0]) + 1
@@ -87,6 +88,7 @@ class SignalLog:
             while view:
                 view = view[os.write(self.fd, view) :]
             self.sizes[self.active] += len(data)
+            self.appended_records += 1
             self.written_end = (self.active, self.sizes[self.active])
             return self.written_end
 

@@ -26,6 +26,7 @@ class WalSource:
         self.oldest_ns = 0  # append time of the oldest record not yet stored (0: none)
         self._replay = log.state.inflight
         self._inflight = False
+        self.finished_records = 0  # records appended by this process that are now stored or dropped
 
     # --- called from the event loop --------------------------------------------------------
 
@@ -107,6 +108,7 @@ class WalSource:
         if isinstance(error, Refused):
             return  # given up at shutdown: the records stay in the log for the next start
         # stored, or rejected as invalid (logged and counted by the writer): either way done
+        self.finished_records += sum(1 for e in batch if e.ref[0] >= self.log.start)
         self.log.save_state(State(batch[-1].ref[1]), durable=False)
         self.oldest_ns = int(self.pending[0].appended * 1e9) if self.pending else 0
 

@@ -76,8 +76,16 @@ def test_acknowledged_spans_survive_repeated_sigkill(tmp_path: Path) -> None:
         wait_http(f"{http_url}/healthz")
         senders = [
             subprocess.Popen(
-                [sys.executable, "-m", "tests.collector.crash.sender", str(n), http_url, f"127.0.0.1:{grpc_port}",
-                 str(tmp_path / f"acks-{n}"), str(stop)],
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.collector.crash.sender",
+                    str(n),
+                    http_url,
+                    f"127.0.0.1:{grpc_port}",
+                    str(tmp_path / f"acks-{n}"),
+                    str(stop),
+                ],
                 cwd=ROOT,
             )
             for n in range(1, SENDERS + 1)
@@ -114,7 +122,10 @@ def test_acknowledged_spans_survive_repeated_sigkill(tmp_path: Path) -> None:
             acked.update(span_id(n, first + i).hex() for i in range(count))
     out = subprocess.run(
         [sys.executable, "-m", "tests.collector.crash.count_ids", str(chdb)],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     stored = Counter({sid: int(c) for sid, c in (line.split() for line in out.splitlines())})
     ours = {sid: c for sid, c in stored.items() if int(sid, 16) >> 40 in range(1, SENDERS + 1)}

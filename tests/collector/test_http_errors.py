@@ -174,6 +174,11 @@ def test_metrics_endpoint_counts_requests_and_items(live: LiveCollector) -> None
     assert samples[("otelhouse_collector_batch_items_count", (("signal", "traces"),))] >= 1
     assert samples[("otelhouse_collector_items_stored_total", (("signal", "traces"),))] == 4
     assert samples[("otelhouse_collector_wal_backlog_bytes", (("signal", "traces"),))] == 0
+    assert samples[("otelhouse_collector_wal_backlog_records", (("signal", "traces"),))] == 0
+    with urllib.request.urlopen(f"{live.http_url}/readyz", timeout=5) as response:
+        ready = json.loads(response.read())
+    assert ready["status"] == "ready"
+    assert ready["write_ahead_log"]["traces"] == {"records": 0, "bytes": 0, "oldest_age_s": 0.0, "corrupt_records": 0}
 
 
 @pytest.fixture

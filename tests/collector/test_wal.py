@@ -120,6 +120,8 @@ async def test_acknowledged_data_survives_an_outage_and_restart(store: Store, tm
     for i in range(5):
         await pipeline.submit(spans_payload(10 * i))
     assert wal.backlog_bytes() > 0
+    backlog = wal.stats()["traces"]
+    assert backlog["records"] == 5 and backlog["bytes"] == wal.backlog_bytes() and backlog["oldest_age_s"] > 0
     pipeline.writers[Signal.TRACES].cfg = PipelineSettings(stop_timeout_s=0.2)
     await asyncio.to_thread(pipeline.stop)
     wal.close()

@@ -1,6 +1,6 @@
 """Print `span_id count` for every stored span, reading a chDB data folder (run in its own process).
 
-    python -m tests.collector.crash.count_ids CHDB_PATH
+python -m tests.collector.crash.count_ids CHDB_PATH
 """
 
 import sys
