@@ -50,7 +50,8 @@ from collector.otlp.limits import (
     truncate_values,
 )
 from collector.otlp.model import DecodeResult, InvalidRequest, Payload, Route, Signal
-from collector.otlp.probe import PROBES, REQUESTS
+from collector.otlp.probe import PROBES
+from collector.otlp.responses import REQUEST_TYPES
 from collector.otlp.utf8 import repair_utf8
 
 _ZERO_TRACE = bytes(16)
@@ -75,7 +76,7 @@ def decode_protobuf(signal: Signal, body: bytes, limits: Limits = DEFAULT_LIMITS
         size = probe.ByteSize()
         message, route = probe, Route.NATIVE
     except EncodeError:  # a value nested deeper than the native schema (probe.Deep)
-        message, route = REQUESTS[signal](), Route.PYTHON
+        message, route = REQUEST_TYPES[signal](), Route.PYTHON
         message.ParseFromString(body)
         size = len(body)
     too_deep = drop_too_deep(signal, message, limits.max_depth) if route is Route.PYTHON else (0, 0)
@@ -110,7 +111,7 @@ def _warnings(why: str, truncated: int, repaired: int, limits: Limits) -> str:
 
 
 def _not_readable(signal: Signal, exc: Exception) -> str:
-    name = REQUESTS[signal].DESCRIPTOR.name
+    name = REQUEST_TYPES[signal].DESCRIPTOR.name
     return f"the body is not a valid OTLP/protobuf {name} ({exc})"
 
 

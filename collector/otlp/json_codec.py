@@ -8,24 +8,16 @@ from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from collector.otlp.json_reader import HEX_ID_FIELDS, JsonPathError, describe, merge
 from collector.otlp.model import InvalidRequest, Signal
+from collector.otlp.responses import REQUEST_TYPES
 
 try:  # googleapis-common-protos comes with the OTel exporters, but is not a declared dependency
     from google.rpc.status_pb2 import Status
 except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
     Status = None
-
-REQUEST_TYPES: dict[Signal, type[Message]] = {
-    Signal.TRACES: ExportTraceServiceRequest,
-    Signal.METRICS: ExportMetricsServiceRequest,
-    Signal.LOGS: ExportLogsServiceRequest,
-}
 
 # Span has all three id fields; other messages with ids use the same names.
 _HEX_KEYS_CAMEL = frozenset(Span.DESCRIPTOR.fields_by_name[name].json_name for name in HEX_ID_FIELDS)

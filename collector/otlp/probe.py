@@ -13,23 +13,15 @@ from __future__ import annotations
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import FileDescriptor
 from google.protobuf.message import Message
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
-from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from collector.otlp.model import Signal
+from collector.otlp.responses import REQUEST_TYPES
 
 NATIVE_DEPTH = 2  # arrays/kvlists inside arrays/kvlists: two levels, as storage/proto/otlp.proto
 _COMMON = "opentelemetry.proto.common.v1"
 _ANY_VALUE_CONTAINERS = {"array_value": "ArrayValue", "kvlist_value": "KeyValueList"}
 _DEEP_FILE = "otelhouse_probe_deep.proto"
 _DEEP = "otelhouse.probe.Deep"
-
-REQUESTS = {
-    Signal.TRACES: trace_service_pb2.ExportTraceServiceRequest,
-    Signal.LOGS: logs_service_pb2.ExportLogsServiceRequest,
-    Signal.METRICS: metrics_service_pb2.ExportMetricsServiceRequest,
-}
 
 
 def _deep_file() -> descriptor_pb2.FileDescriptorProto:
@@ -92,7 +84,7 @@ def _probe_classes() -> dict[Signal, type[Message]]:
     pool.Add(_deep_file())
     done: set[str] = set()
     classes = {}
-    for signal, cls in REQUESTS.items():
+    for signal, cls in REQUEST_TYPES.items():
         _add_file(pool, cls.DESCRIPTOR.file, done)
         classes[signal] = message_factory.GetMessageClass(pool.FindMessageTypeByName(cls.DESCRIPTOR.full_name))
     return classes

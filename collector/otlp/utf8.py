@@ -14,7 +14,7 @@ from google.protobuf.descriptor import FieldDescriptor, FileDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from collector.otlp.model import Signal
-from collector.otlp.probe import REQUESTS
+from collector.otlp.responses import REQUEST_TYPES
 
 # (message full name, field name) of every field that is a string in opentelemetry-proto
 _STRING_FIELDS: set[tuple[str, str]] = set()
@@ -43,7 +43,7 @@ def _lenient_classes() -> dict[Signal, type[Message]]:
     pool = descriptor_pool.DescriptorPool()
     done: set[str] = set()
     classes = {}
-    for signal, cls in REQUESTS.items():
+    for signal, cls in REQUEST_TYPES.items():
         _add_lenient(pool, cls.DESCRIPTOR.file, done)
         classes[signal] = message_factory.GetMessageClass(pool.FindMessageTypeByName(cls.DESCRIPTOR.full_name))
     return classes

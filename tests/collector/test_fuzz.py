@@ -30,7 +30,7 @@ from collector.otlp.decode import decode_message, decode_protobuf
 from collector.otlp.json_codec import parse_json
 from collector.otlp.limits import Limits, attribute_lists
 from collector.otlp.model import InvalidRequest, Signal
-from collector.otlp.probe import REQUESTS
+from collector.otlp.responses import REQUEST_TYPES
 from collector.transport import decompress
 from storage import Store, schema_options
 from tests.collector.conftest import LiveCollector, start_live_collector
@@ -96,7 +96,7 @@ ANY_VALUES = st.recursive(
 @given(values=st.lists(ANY_VALUES, min_size=1, max_size=6))
 def test_no_string_longer_than_the_limit_survives(values: list[object]) -> None:
     """The cheap scan that gates truncation has no false negatives, at any nesting the limit allows."""
-    req = REQUESTS[Signal.TRACES].FromString(SAMPLES[Signal.TRACES])
+    req = REQUEST_TYPES[Signal.TRACES].FromString(SAMPLES[Signal.TRACES])
     span = req.resource_spans[0].scope_spans[0].spans[0]
     del span.attributes[:]
     for i, v in enumerate(values):
@@ -104,7 +104,7 @@ def test_no_string_longer_than_the_limit_survives(values: list[object]) -> None:
     result = decode_protobuf(Signal.TRACES, req.SerializeToString(), LIMITS)
     if result.payload is None:
         return
-    stored = REQUESTS[Signal.TRACES].FromString(result.payload.body)
+    stored = REQUEST_TYPES[Signal.TRACES].FromString(result.payload.body)
     strings = [s for attrs in attribute_lists(Signal.TRACES, stored) for kv in attrs for s in _strings(kv.value)]
     assert all(len(s) <= LIMITS.max_value_length for s in strings)
 
