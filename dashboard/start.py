@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict
 
 from aiohttp import web
@@ -22,9 +21,7 @@ async def _context(request: web.Request) -> dict:
     c = settings.collector
     error = ""
     try:
-        arrivals = await asyncio.to_thread(
-            store.call, lambda client: arrivals_since(client, store.database, WINDOW_MINUTES)
-        )
+        arrivals = await store.acall(lambda client: arrivals_since(client, store.database, WINDOW_MINUTES))
     except StoreError as exc:
         arrivals, error = [], str(exc)
     return {

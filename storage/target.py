@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from otelhouse.config import ClickHouseSettings, redact_url
+from otelhouse.config import ClickHouseSettings
 
 DEFAULT_DATABASE = "default"
 
@@ -49,6 +49,3 @@ def parse_target(ch: ClickHouseSettings) -> Target:
         database=ch.database or url_database or DEFAULT_DATABASE,
         secure=secure,
     )
-
-
-__all__ = ["DEFAULT_DATABASE", "Target", "parse_target", "redact_url"]

@@ -23,12 +23,18 @@ class WalUnavailable(Exception):
     """The write-ahead log's folder cannot be used (locked by another process, unwritable)."""
 
 
+def unwritable(exc: OSError, retry_after: int) -> Refused:
+    """The refusal for a request whose payload could not be put on disk (503: retry later)."""
+    return Refused(f"the write-ahead log cannot be written ({exc.strerror}); retry later", retry_after, False)
+
+
 class _GroupSync:
     """fsync once for every request that appended while the previous fsync ran."""
 
-    def __init__(self, log: SignalLog, source: WalSource) -> None:
+    def __init__(self, log: SignalLog, source: WalSource, retry_after: int) -> None:
         self.log = log
         self.source = source
+        self.retry_after = retry_after
         self.waiters: list[tuple[Position, asyncio.Future]] = []
         self.task: asyncio.Task | None = None
 
@@ -45,7 +51,7 @@ class _GroupSync:
                 try:
                     synced = await asyncio.to_thread(self.log.sync)
                 except OSError as exc:
-                    error = Refused(f"the write-ahead log cannot be written ({exc.strerror}); retry later", 5, False)
+                    error = unwritable(exc, self.retry_after)
                     waiters, self.waiters = self.waiters, []
                     for _, future in waiters:
                         if not future.done():
@@ -87,7 +93,7 @@ class WriteAheadLog:
         self.wal_id = id_file.read_text().strip()
         self.logs = {s: SignalLog(self.folder / s.value, segment_bytes) for s in Signal}
         self.sources = {s: WalSource(self.wal_id, s, self.logs[s], cfg) for s in Signal}
-        self.syncs = {s: _GroupSync(self.logs[s], self.sources[s]) for s in Signal}
+        self.syncs = {s: _GroupSync(self.logs[s], self.sources[s], cfg.retry_after_s) for s in Signal}
 
     def source(self, signal: Signal) -> WalSource:
         return self.sources[signal]
@@ -108,7 +114,7 @@ class WriteAheadLog:
         try:
             end = self.logs[payload.signal].append(record)
         except OSError as exc:
-            raise Refused(f"the write-ahead log cannot be written ({exc.strerror}); retry later", 5, False) from None
+            raise unwritable(exc, self.cfg.retry_after_s) from None
         await self.syncs[payload.signal].wait(end)
 
     async def replayed(self, report_every_s: float = 5.0) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 from collector.otlp.model import Signal
-from collector.pipeline import Entry, PipelineSettings, Refused
-from collector.wal.segments import Inflight, SignalLog, State
+from collector.pipeline import Entry, PipelineSettings, Refused, take_batch
+from collector.wal.records import Record
+from collector.wal.segments import Inflight, Position, SignalLog, State
 
 
 class WalSource:
@@ -20,7 +22,7 @@ class WalSource:
         self.cfg = cfg
         self.cond = threading.Condition()
         self.read_pos = log.state.done
-        self.pending: list[Entry] = []
+        self.pending: deque[Entry] = deque()
         self.pending_items = 0
         self.stopping = False
         self.oldest_ns = 0  # append time of the oldest record not yet stored (0: none)
@@ -42,10 +44,9 @@ class WalSource:
         if room <= 0 or self.read_pos >= self.log.synced_end:
             return
         records, self.read_pos = self.log.read(self.read_pos, self.log.synced_end, room)
-        for start, record in records:
-            end = (start[0], start[1] + record.size)
-            self.pending.append(Entry(record.payload, (start, end), record.appended_ns / 1e9))
-            self.pending_items += record.payload.items
+        entries = _entries(records)
+        self.pending.extend(entries)
+        self.pending_items += sum(e.payload.items for e in entries)
         if self.pending and not self.oldest_ns:
             self.oldest_ns = int(self.pending[0].appended * 1e9)
 
@@ -57,19 +58,14 @@ class WalSource:
         return time.time() - self.pending[0].appended >= self.cfg.batch_age_s
 
     def _take(self) -> list[Entry]:
-        batch: list[Entry] = []
-        items = 0
-        while self.pending and (not batch or items + self.pending[0].payload.items <= self.cfg.batch_items):
-            entry = self.pending.pop(0)
-            batch.append(entry)
-            items += entry.payload.items
-        self.pending_items -= items
+        batch = take_batch(self.pending, self.cfg.batch_items)
+        self.pending_items -= sum(e.payload.items for e in batch)
         return batch
 
     def _replayed_batch(self, inflight: Inflight) -> list[Entry]:
         records, _ = self.log.read(inflight.start, inflight.end, 1 << 62)
         self.read_pos = max(self.read_pos, inflight.end)
-        return [Entry(r.payload, (s, (s[0], s[1] + r.size)), r.appended_ns / 1e9) for s, r in records]
+        return _entries(records)
 
     def next_batch(self) -> list[Entry] | None:
         if self._replay is not None:
@@ -120,3 +116,8 @@ class WalSource:
     def caught_up(self, position: tuple[int, int]) -> bool:
         """True once everything before `position` is stored."""
         return self._replay is None and not self._inflight and not self.pending and self.read_pos >= position
+
+
+def _entries(records: list[tuple[Position, Record]]) -> list[Entry]:
+    """Entries for records read from the log; `ref` is the record's (start, end) position."""
+    return [Entry(r.payload, (start, (start[0], start[1] + r.size)), r.appended_ns / 1e9) for start, r in records]
