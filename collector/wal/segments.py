@@ -66,6 +66,7 @@ class SignalLog:
         self.synced_end: Position = self.start
         self._unsynced_fds: list[int] = []
         self._new_files = True
+        self._torn = False
 
     # --- event-loop side -------------------------------------------------------------------
 
@@ -79,14 +80,23 @@ class SignalLog:
     def append(self, data: bytes) -> Position:
         """Write a record (not yet durable); return the position just past it."""
         with self.lock:
-            if self.sizes[self.active] and self.sizes[self.active] + len(data) > self.segment_bytes:
+            full = self.sizes[self.active] + len(data) > self.segment_bytes
+            if self.sizes[self.active] and (full or self._torn):
                 self._unsynced_fds.append(self.fd)
                 self.active += 1
                 self._open_active()
                 self._new_files = True
             view = memoryview(data)
-            while view:
-                view = view[os.write(self.fd, view) :]
+            try:
+                while view:
+                    view = view[os.write(self.fd, view) :]
+            except OSError:
+                # a torn record (disk full): keep positions true to the file, whose reader skips the torn
+                # bytes as corrupt, and start the next record in a new segment
+                self.sizes[self.active] = os.fstat(self.fd).st_size
+                self._torn = True
+                raise
+            self._torn = False
             self.sizes[self.active] += len(data)
             self.appended_records += 1
             self.written_end = (self.active, self.sizes[self.active])

@@ -197,3 +197,32 @@ async def test_quota_refuses_with_503_while_store_is_down(tmp_path: Path) -> Non
     pipeline.writers[Signal.TRACES].cfg = PipelineSettings(stop_timeout_s=0.1)
     await asyncio.to_thread(pipeline.stop)
     wal.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_append_on_a_full_disk_keeps_later_records_readable(tmp_path: Path) -> None:
+    """A write that fails part-way (ENOSPC on a real tmpfs) leaves a torn record; later ones read back."""
+    import subprocess
+
+    folder = tmp_path / "wal"
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], check=True)
+    try:
+        log = SignalLog(folder, 1 << 30)
+        before = Payload(Signal.TRACES, Route.NATIVE, b"a" * 1000, 1)
+        _write(log, before)
+        filler = folder / "filler"
+        subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=4k", "count=220"], capture_output=True)
+        with pytest.raises(OSError):
+            for _ in range(1000):
+                log.append(encode(Payload(Signal.TRACES, Route.NATIVE, b"b" * 40_000, 1), 1))
+        filler.unlink()
+        after = Payload(Signal.TRACES, Route.NATIVE, b"c" * 1000, 2)
+        _write(log, after)
+        records, _ = log.read(log.state.done, log.synced_end, 1 << 30)
+        payloads = [r.payload for _, r in records]
+        assert payloads[0] == before and payloads[-1] == after
+        assert all(p.body == b"b" * 40_000 for p in payloads[1:-1])
+        log.close()
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
