@@ -9,7 +9,7 @@ on a cluster.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from string import Template
 
@@ -28,6 +28,17 @@ class Migration:
     signal: str = ""  # whose TTL applies
     ttl_column: str = ""
     shard_key: str = "rand()"
+    source: str = ""  # the .sql file rendered, when it is not `name` (a variant of another migration)
+    variant: str = ""  # "flat": the fast path for requests whose values are all scalars (VARIANTS)
+
+
+# What a variant changes in the rendering. The flat fast path declares every OTLP AnyValue as a scalar
+# (no arrays or kvlists), which makes ClickHouse analyse its views' queries 3-4x faster on each insert;
+# the collector routes a request there only when no value in it is an array or a kvlist.
+VARIANTS: dict[str, dict[str, str]] = {
+    "": {"flat": ""},
+    "flat": {"flat": "_flat", "otlp_anyvalue": "${otlp_scalar}", "otlp_text": "${otlp_text_flat}"},
+}
 
 
 def _table(name: str, obj: str, signal: str, ttl_column: str, **kw: str) -> Migration:
@@ -66,6 +77,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         Migration(name=f"{n:04d}_otlp_metrics_{kind}_mv", kind="view", obj=f"otlp_metrics_{kind}_mv")
         for n, kind in enumerate(METRIC_KINDS, start=17)
     ),
+)
+_FLAT_OF = (
+    "0010_otlp_traces_staging",
+    "0011_otlp_traces_mv",
+    "0012_otlp_logs_staging",
+    "0013_otlp_logs_mv",
+    "0014_otlp_metrics_staging",
+    "0016_otlp_metrics_points_mv",
+)
+MIGRATIONS += tuple(
+    replace(m, name=f"{n:04d}_{m.obj}_flat", obj=f"{m.obj}_flat", source=m.name, variant="flat")
+    for n, m in enumerate((m for m in MIGRATIONS if m.name in _FLAT_OF), start=len(MIGRATIONS) + 1)
 )
 
 TABLES = tuple(m.obj for m in MIGRATIONS if m.kind == "table")
@@ -123,9 +146,10 @@ def render(m: Migration, opts: SchemaOptions) -> list[str]:
         "on_cluster": opts.on_cluster,
         "engine": engine_clause(m, opts) if m.kind == "table" else "",
         "ttl": f"TTL {ttl}" if ttl else "",
+        **VARIANTS[m.variant],
     }
     # fragments hold variables of their own (nested a few levels deep), so substitute until stable
-    text = _sql_text(f"{m.name}.sql")
+    text = _sql_text(f"{m.source or m.name}.sql")
     for _ in range(8):
         text, previous = Template(text).substitute(variables), text
         if text == previous:

@@ -48,8 +48,9 @@ def write_payloads(
 ) -> None:
     """Store every payload's rows; return only after ClickHouse has stored every row.
 
-    Payloads are grouped by (signal, route): NATIVE bodies of a signal go in one insert (serialized
-    requests concatenated merge into one request); PYTHON ones become columns inserted per table.
+    Payloads are grouped by (signal, route): FLAT or NATIVE bodies of a signal go in one insert into
+    that route's staging table (serialized requests concatenated merge into one request); PYTHON ones
+    become columns inserted per table.
     With `dedup_token`, each insert carries a token derived from it, so replaying the same batch
     (a write-ahead log after a crash) stores nothing twice. clickhouse-connect errors propagate.
     """
@@ -58,9 +59,10 @@ def write_payloads(
         groups[(p.signal, p.route)].append(p.body)
     for (signal, route), bodies in groups.items():
         token = f"{dedup_token}:{signal}:{route}" if dedup_token else None
-        if route is Route.NATIVE:
+        if route is not Route.PYTHON:
+            suffix = "_flat" if route is Route.FLAT else ""
             client.raw_insert(
-                f"{opts.database}.{STAGING[signal][0]}",
+                f"{opts.database}.{STAGING[signal][0]}{suffix}",
                 insert_block=b"".join(bodies),
                 fmt="ProtobufSingle",
                 settings=native_settings(signal, token),

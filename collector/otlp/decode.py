@@ -28,11 +28,13 @@ Per-item treatment (rejected items are counted in partial success, with the firs
   a metric without a name is rejected (nothing could address its series).
 - repaired, not rejected: a span ending before it starts gets Duration 0 (both routes).
 
-Route: NATIVE (ClickHouse decodes the bytes) unless an AnyValue array/kvlist nests deeper than the
-staging schema holds, which the probe classes detect in C (see probe.py); then PYTHON, which is
-exact for anything. Bytes are re-serialized only when items were dropped or values repaired, or
-when the body is not in canonical form (ByteSize differs: e.g. two oneof members sent, a message
-field sent twice), because ClickHouse reads fields as they come while protobuf merges them.
+Route: the leanest that holds every value, found by the probe classes in C (see probe.py): FLAT
+(ClickHouse decodes the bytes into staging types with scalar values only: most traffic, fastest)
+when no AnyValue is an array or kvlist; else NATIVE (ClickHouse decodes; arrays/kvlists nested up to
+two levels); else PYTHON, which is exact for anything. Bytes are re-serialized only when items were
+dropped or values repaired, or when the body is not in canonical form (ByteSize differs: e.g. two
+oneof members sent, a message field sent twice), because ClickHouse reads fields as they come while
+protobuf merges them.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from collector.otlp.limits import (
     truncate_values,
 )
 from collector.otlp.model import DecodeResult, InvalidRequest, Payload, Route, Signal
-from collector.otlp.probe import PROBES
+from collector.otlp.probe import FLAT_PROBES, PROBES
 from collector.otlp.responses import REQUEST_TYPES
 from collector.otlp.utf8 import repair_utf8
 
@@ -62,23 +64,7 @@ Check = tuple[int, int, str]  # accepted, rejected, why
 
 def decode_protobuf(signal: Signal, body: bytes, limits: Limits = DEFAULT_LIMITS) -> DecodeResult:
     """Decode a serialized Export*ServiceRequest; raise InvalidRequest if it is not one."""
-    probe = PROBES[signal]()
-    repaired = 0
-    try:
-        probe.ParseFromString(body)
-    except DecodeError as exc:
-        fixed = repair_utf8(signal, body)
-        if fixed is None:
-            raise InvalidRequest(_not_readable(signal, exc)) from None
-        body, repaired = fixed
-        probe.ParseFromString(body)
-    try:
-        size = probe.ByteSize()
-        message, route = probe, Route.NATIVE
-    except EncodeError:  # a value nested deeper than the native schema (probe.Deep)
-        message, route = REQUEST_TYPES[signal](), Route.PYTHON
-        message.ParseFromString(body)
-        size = len(body)
+    message, route, size, body, repaired = _route(signal, body)
     too_deep = drop_too_deep(signal, message, limits.max_depth) if route is Route.PYTHON else (0, 0)
     accepted, rejected, why = _CHECKS[signal](message, limits)
     if too_deep[0]:
@@ -91,6 +77,46 @@ def decode_protobuf(signal: Signal, body: bytes, limits: Limits = DEFAULT_LIMITS
         body = message.SerializeToString()
     payload = Payload(signal, route, body, accepted) if accepted else None
     return DecodeResult(payload, rejected, _warnings(why, truncated, repaired, limits), truncated, repaired)
+
+
+_NATIVE_ROUTES = ((Route.FLAT, FLAT_PROBES), (Route.NATIVE, PROBES))  # leanest first
+
+
+def _route(signal: Signal, body: bytes) -> tuple[Message, Route, int, bytes, int]:
+    """Parse the request for the leanest route whose staging types hold all its values.
+
+    Return the message, its route, its canonical size (the body's length for PYTHON), the body
+    parsed (UTF-8 repaired) and the number of strings repaired.
+    """
+    repaired = 0
+    for route, classes in _NATIVE_ROUTES:
+        probe = classes[signal]()
+        body, fixed = _parse(signal, probe, body)
+        repaired += fixed
+        try:
+            return probe, route, probe.ByteSize(), body, repaired
+        except EncodeError:  # a value nested deeper than this route's staging types (probe.Deep)
+            continue
+    message = REQUEST_TYPES[signal]()
+    body, fixed = _parse(signal, message, body)
+    return message, Route.PYTHON, len(body), body, repaired + fixed
+
+
+def _parse(signal: Signal, message: Message, body: bytes) -> tuple[bytes, int]:
+    """Parse `body` into `message`, repairing invalid UTF-8; return the body parsed and strings repaired.
+
+    Each route's classes parse only as deep as its staging types, so a fault further down (a bad
+    string, corrupt bytes inside an array or kvlist) shows only at a deeper route's parse.
+    """
+    try:
+        message.ParseFromString(body)
+        return body, 0
+    except DecodeError as exc:
+        fixed = repair_utf8(signal, body)
+        if fixed is None:
+            raise InvalidRequest(_not_readable(signal, exc)) from None
+        message.ParseFromString(fixed[0])
+        return fixed
 
 
 def decode_message(signal: Signal, message: Message, limits: Limits = DEFAULT_LIMITS) -> DecodeResult:

@@ -15,7 +15,8 @@ class Signal(StrEnum):
 class Route(StrEnum):
     """How storage turns a payload into rows."""
 
-    NATIVE = "native"  # ClickHouse decodes the protobuf itself (fast path)
+    FLAT = "flat"  # ClickHouse decodes the protobuf; every value is a scalar (fastest: lean staging types)
+    NATIVE = "native"  # ClickHouse decodes the protobuf; arrays/kvlists nested up to two levels
     PYTHON = "python"  # Python builds the columns (exact for anything the fast path cannot render)
 
 

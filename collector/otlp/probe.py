@@ -1,11 +1,11 @@
 """Request classes that parse OTLP like opentelemetry-proto, but refuse values nested too deep.
 
-ClickHouse's staging tables (storage/proto/otlp.proto) hold AnyValue arrays and kvlists nested
-NATIVE_DEPTH levels deep. These classes unroll AnyValue to the same depth; below it, an array or
+ClickHouse's staging tables hold AnyValue arrays and kvlists nested NATIVE_DEPTH levels deep (the
+flat ones: none at all). Each set of classes unrolls AnyValue to its depth; below it, an array or
 kvlist parses into `Deep`, a proto2 message with a required field that is never sent, so the C
-runtime's parse fails on exactly those requests. The fast path thus learns "too deep for ClickHouse"
-without a Python loop over attributes (DiscardUnknownFields would cost twice the parse). Everything
-else (field numbers, names, nesting) is opentelemetry-proto's.
+runtime fails exactly those requests (at ByteSize, which checks required fields). The fast path thus
+learns "too deep for this staging table" without a Python loop over attributes (DiscardUnknownFields
+would cost twice the parse). Everything else (field numbers, names, nesting) is opentelemetry-proto's.
 """
 
 from __future__ import annotations
@@ -37,25 +37,25 @@ def _deep_file() -> descriptor_pb2.FileDescriptorProto:
     return fdp
 
 
-def _limited_common(original: FileDescriptor) -> descriptor_pb2.FileDescriptorProto:
-    """Copy common.proto with AnyValue unrolled NATIVE_DEPTH levels, then `Deep` below."""
+def _limited_common(original: FileDescriptor, depth: int) -> descriptor_pb2.FileDescriptorProto:
+    """Copy common.proto with AnyValue unrolled `depth` levels, then `Deep` below."""
     fdp = descriptor_pb2.FileDescriptorProto()
     original.CopyToProto(fdp)
     fdp.dependency.append(_DEEP_FILE)
     messages = {m.name: m for m in fdp.message_type}
-    for level in range(1, NATIVE_DEPTH + 1):
+    for level in range(1, depth + 1):
         for base in ("AnyValue", "ArrayValue", "KeyValueList", "KeyValue"):
             copy = fdp.message_type.add()
             copy.CopyFrom(messages[base])
             copy.name = f"{base}{level}"
-    for level in range(NATIVE_DEPTH + 1):
+    for level in range(depth + 1):
         suffix, inner = (str(level) if level else ""), str(level + 1)
         by_name = {m.name: m for m in fdp.message_type}
         any_value = by_name[f"AnyValue{suffix}"]
         for f in any_value.field:
             if f.name in _ANY_VALUE_CONTAINERS:
                 deeper = f"{_COMMON}.{_ANY_VALUE_CONTAINERS[f.name]}{inner}"
-                f.type_name = f".{_DEEP}" if level == NATIVE_DEPTH else f".{deeper}"
+                f.type_name = f".{_DEEP}" if level == depth else f".{deeper}"
         if level:
             by_name[f"ArrayValue{suffix}"].field[0].type_name = f".{_COMMON}.AnyValue{suffix}"
             by_name[f"KeyValueList{suffix}"].field[0].type_name = f".{_COMMON}.KeyValue{suffix}"
@@ -65,13 +65,13 @@ def _limited_common(original: FileDescriptor) -> descriptor_pb2.FileDescriptorPr
     return fdp
 
 
-def _add_file(pool: descriptor_pool.DescriptorPool, fd: FileDescriptor, done: set[str]) -> None:
+def _add_file(pool: descriptor_pool.DescriptorPool, fd: FileDescriptor, done: set[str], depth: int) -> None:
     if fd.name in done:
         return
     for dep in fd.dependencies:
-        _add_file(pool, dep, done)
+        _add_file(pool, dep, done, depth)
     if fd.package == _COMMON:
-        pool.Add(_limited_common(fd))
+        pool.Add(_limited_common(fd, depth))
     else:
         fdp = descriptor_pb2.FileDescriptorProto()
         fd.CopyToProto(fdp)
@@ -79,15 +79,16 @@ def _add_file(pool: descriptor_pool.DescriptorPool, fd: FileDescriptor, done: se
     done.add(fd.name)
 
 
-def _probe_classes() -> dict[Signal, type[Message]]:
+def _probe_classes(depth: int) -> dict[Signal, type[Message]]:
     pool = descriptor_pool.DescriptorPool()
     pool.Add(_deep_file())
     done: set[str] = set()
     classes = {}
     for signal, cls in REQUEST_TYPES.items():
-        _add_file(pool, cls.DESCRIPTOR.file, done)
+        _add_file(pool, cls.DESCRIPTOR.file, done, depth)
         classes[signal] = message_factory.GetMessageClass(pool.FindMessageTypeByName(cls.DESCRIPTOR.full_name))
     return classes
 
 
-PROBES: dict[Signal, type[Message]] = _probe_classes()
+FLAT_PROBES: dict[Signal, type[Message]] = _probe_classes(0)  # Route.FLAT: scalars only
+PROBES: dict[Signal, type[Message]] = _probe_classes(NATIVE_DEPTH)  # Route.NATIVE

@@ -1,4 +1,4 @@
-CREATE TABLE IF NOT EXISTS ${db}.otlp_traces_staging ${on_cluster}
+CREATE TABLE IF NOT EXISTS ${db}.otlp_traces_staging${flat} ${on_cluster}
 (
     resource_spans Array(Tuple(
         ${otlp_resource},

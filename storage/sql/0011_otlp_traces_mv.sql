@@ -1,4 +1,4 @@
-CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.otlp_traces_mv ${on_cluster}
+CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.otlp_traces_mv${flat} ${on_cluster}
 TO ${db}.otel_traces
 AS SELECT
     fromUnixTimestamp64Nano(toInt64(span.start_time_unix_nano)) AS Timestamp,
@@ -23,7 +23,7 @@ AS SELECT
     arrayMap(l -> replaceRegexpOne(lower(hex(l.span_id)), '^0+\\z', ''), span.links) AS `Links.SpanId`,
     span.links.trace_state AS `Links.TraceState`,
     arrayMap(l -> ${otlp_map_begin}l.attributes${otlp_map_end}, span.links) AS `Links.Attributes`
-FROM ${db}.otlp_traces_staging
+FROM ${db}.otlp_traces_staging${flat}
 ARRAY JOIN resource_spans.resource.attributes AS r_attributes, resource_spans.scope_spans.scope AS scopes,
     resource_spans.scope_spans.spans AS spans2
 ARRAY JOIN scopes AS scope, spans2 AS spans

@@ -1,4 +1,4 @@
-CREATE TABLE IF NOT EXISTS ${db}.otlp_logs_staging ${on_cluster}
+CREATE TABLE IF NOT EXISTS ${db}.otlp_logs_staging${flat} ${on_cluster}
 (
     resource_logs Array(Tuple(
         ${otlp_resource},

@@ -1,4 +1,4 @@
-CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.otlp_logs_mv ${on_cluster}
+CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.otlp_logs_mv${flat} ${on_cluster}
 TO ${db}.otel_logs
 AS SELECT
     fromUnixTimestamp64Nano(toInt64(if(rec.time_unix_nano != 0, rec.time_unix_nano, rec.observed_time_unix_nano))) AS Timestamp,
@@ -17,7 +17,7 @@ AS SELECT
     ${otlp_map_begin}scope.attributes${otlp_map_end} AS ScopeAttributes,
     ${otlp_map_begin}rec.attributes${otlp_map_end} AS LogAttributes,
     rec.event_name AS EventName
-FROM ${db}.otlp_logs_staging
+FROM ${db}.otlp_logs_staging${flat}
 ARRAY JOIN resource_logs.resource.attributes AS r_attributes, resource_logs.schema_url AS r_schema_url, resource_logs.scope_logs.scope AS scopes,
     resource_logs.scope_logs.schema_url AS s_schema_urls, resource_logs.scope_logs.log_records AS recs2
 ARRAY JOIN scopes AS scope, s_schema_urls AS s_schema_url, recs2 AS recs

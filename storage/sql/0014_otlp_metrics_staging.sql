@@ -1,4 +1,4 @@
-CREATE TABLE IF NOT EXISTS ${db}.otlp_metrics_staging ${on_cluster}
+CREATE TABLE IF NOT EXISTS ${db}.otlp_metrics_staging${flat} ${on_cluster}
 (
     resource_metrics Array(Tuple(
         ${otlp_resource},

@@ -1,4 +1,4 @@
-CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.otlp_metrics_points_mv ${on_cluster}
+CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.otlp_metrics_points_mv${flat} ${on_cluster}
 TO ${db}.otlp_metrics_points
 AS SELECT
     dp.1 AS Kind,
@@ -39,7 +39,7 @@ AS SELECT
     dp.21 AS Max,
     dp.22 AS `ValueAtQuantiles.Quantile`,
     dp.23 AS `ValueAtQuantiles.Value`
-FROM ${db}.otlp_metrics_staging
+FROM ${db}.otlp_metrics_staging${flat}
 ARRAY JOIN resource_metrics.resource.attributes AS r_attributes, resource_metrics.schema_url AS r_schema_url,
     resource_metrics.scope_metrics.scope AS scopes, resource_metrics.scope_metrics.schema_url AS s_schema_urls,
     resource_metrics.scope_metrics.metrics AS metrics2

@@ -13,7 +13,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from collector.otlp.decode import decode_message, decode_protobuf
 from collector.otlp.model import InvalidRequest, Route, Signal
 from collector.otlp.rows.attributes import attributes, format_double, hex_id, text
-from tests.storage.otlp_samples import SPAN, TRACE, fill, log_request, metric_request, trace_request
+from tests.storage.otlp_samples import SPAN, T0, TRACE, fill, log_request, metric_request, trace_request
 
 
 @pytest.mark.parametrize("body", [b"\xff\xff\xff", trace_request().SerializeToString()[:-3], b"\x0a\x05ab"])
@@ -68,14 +68,19 @@ def test_nameless_metrics_reject_their_points() -> None:
 
 
 def _with_span_attribute(value: object) -> bytes:
-    request = trace_request()
-    fill(request.resource_spans[0].scope_spans[0].spans[0].attributes.add(key="deep").value, value)
+    """One span whose only attribute holds `value`."""
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add(trace_id=TRACE, span_id=SPAN, name="s")
+    span.start_time_unix_nano = T0
+    fill(span.attributes.add(key="v").value, value)
     return request.SerializeToString()
 
 
 @pytest.mark.parametrize(
     ("value", "route"),
     [
+        ("scalar", Route.FLAT),  # every value a scalar: the lean staging types
+        ([1, 2], Route.NATIVE),
         ([1, [2, 3]], Route.NATIVE),  # containers in a container: what the staging schema holds
         ({"a": {"b": 1}}, Route.NATIVE),
         ([1, [2, [3]]], Route.PYTHON),
@@ -84,10 +89,20 @@ def _with_span_attribute(value: object) -> bytes:
         ([[[]]], Route.PYTHON),
     ],
 )
-def test_values_nested_deeper_than_the_native_schema_take_the_python_route(value: object, route: Route) -> None:
+def test_each_request_takes_the_leanest_route_that_holds_its_values(value: object, route: Route) -> None:
     body = _with_span_attribute(value)
     result = decode_protobuf(Signal.TRACES, body)
     assert result.payload is not None and result.payload.route is route and result.payload.body == body
+
+
+def test_corrupt_bytes_inside_a_container_are_an_invalid_request() -> None:
+    """The flat probe does not look inside arrays; the nested parse finds the fault and refuses it."""
+    body = _with_span_attribute(["PLACEHOLDER"]).replace(
+        b"\n\x0bPLACEHOLDER",
+        b"\x18" + b"\xff" * 12,  # an int_value varint longer than 10 bytes
+    )
+    with pytest.raises(InvalidRequest, match="not a valid OTLP/protobuf ExportTraceServiceRequest"):
+        decode_protobuf(Signal.TRACES, body)
 
 
 def _field(number: int, payload: bytes) -> bytes:

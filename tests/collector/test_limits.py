@@ -158,6 +158,18 @@ def test_invalid_utf8_is_replaced_and_counted() -> None:
     assert span.attributes[0].key == "k\ufffd(ey____"
 
 
+def test_invalid_utf8_inside_an_array_is_repaired_too() -> None:
+    """The flat probe skips container contents, so the bad string shows only at the nested parse."""
+    req = spans(1)
+    value = first_span(req).attributes.add(key="list").value
+    value.array_value.values.add().string_value = "PLACEHOLDER"
+    body = req.SerializeToString().replace(b"PLACEHOLDER", b"bad\xff\xfename__")
+    result = decode_protobuf(Signal.TRACES, body, LIMITS)
+    assert (result.payload.items, result.repaired, result.payload.route) == (1, 1, Route.NATIVE)
+    kept = first_span(tpb.ExportTraceServiceRequest.FromString(result.payload.body)).attributes[-1]
+    assert kept.value.array_value.values[0].string_value == "bad\ufffd\ufffdname__"
+
+
 def test_empty_span_name_is_stored() -> None:
     req = spans(1)
     first_span(req).name = ""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from google.protobuf.message import Message
 
 from collector.otlp.decode import decode_protobuf
 from collector.otlp.model import Payload, Route, Signal
 from storage import Store
+from storage.schema import TABLES
 from storage.writer import write_payloads
 from tests.storage.otlp_samples import (
     EVERY_TYPE_TEXT,
@@ -18,7 +20,11 @@ from tests.storage.otlp_samples import (
     metric_request,
     rows,
     trace_request,
+    tsv_rows,
 )
+
+# the samples hold every AnyValue type, arrays and kvlists included: what these two routes store exactly
+EXACT_ROUTES = [Route.NATIVE, Route.PYTHON]
 
 
 def write(store: Store, signal: Signal, body: bytes, route: Route = Route.NATIVE, token: str | None = None) -> None:
@@ -26,7 +32,7 @@ def write(store: Store, signal: Signal, body: bytes, route: Route = Route.NATIVE
     store.call(lambda c: write_payloads(c, store.opts, [payload], dedup_token=token))
 
 
-@pytest.mark.parametrize("route", list(Route))
+@pytest.mark.parametrize("route", EXACT_ROUTES)
 def test_spans_store_every_field(store: Store, route: Route) -> None:
     result = decode_protobuf(Signal.TRACES, trace_request().SerializeToString())
     assert result.payload is not None and result.payload.route is Route.NATIVE and result.payload.items == 2
@@ -76,7 +82,7 @@ def test_spans_store_every_field(store: Store, route: Route) -> None:
     ]
 
 
-@pytest.mark.parametrize("route", list(Route))
+@pytest.mark.parametrize("route", EXACT_ROUTES)
 def test_logs_store_every_field(store: Store, route: Route) -> None:
     result = decode_protobuf(Signal.LOGS, log_request().SerializeToString())
     assert result.payload is not None and result.payload.items == 2
@@ -130,7 +136,7 @@ METRIC_COMMON = {
 NO_EXEMPLARS = {f"Exemplars.{n}": [] for n in ("FilteredAttributes", "TimeUnix", "Value", "SpanId", "TraceId")}
 
 
-@pytest.mark.parametrize("route", list(Route))
+@pytest.mark.parametrize("route", EXACT_ROUTES)
 def test_metrics_store_every_kind(store: Store, route: Route) -> None:
     result = decode_protobuf(Signal.METRICS, metric_request().SerializeToString())
     assert result.payload is not None and result.payload.items == 6
@@ -224,3 +230,40 @@ def test_concatenated_bodies_are_one_batch(store: Store) -> None:
     payloads = [Payload(Signal.TRACES, Route.NATIVE, body, 2)] * 3
     store.call(lambda c: write_payloads(c, store.opts, payloads))
     assert store.call(lambda c: c.query(f"SELECT count() FROM {store.database}.otel_traces").result_rows[0][0]) == 6
+
+
+def _drop_containers(message: Message) -> None:
+    """Remove every array and kvlist value (attributes, log bodies): what is left takes the flat route."""
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        items = list(value) if field.is_repeated else [value]
+        if field.message_type.name == "KeyValue":
+            keep = [kv for kv in items if kv.value.WhichOneof("value") not in ("array_value", "kvlist_value")]
+            del value[:]
+            value.extend(keep)
+        elif field.message_type.name == "AnyValue" and value.WhichOneof("value") in ("array_value", "kvlist_value"):
+            value.string_value = "was a container"
+        else:
+            for item in items:
+                _drop_containers(item)
+
+
+@pytest.mark.parametrize(
+    ("signal", "sample"), [(Signal.TRACES, trace_request), (Signal.LOGS, log_request), (Signal.METRICS, metric_request)]
+)
+def test_flat_route_stores_exactly_what_the_python_route_stores(store: Store, signal: Signal, sample) -> None:
+    request = sample()
+    _drop_containers(request)
+    result = decode_protobuf(signal, request.SerializeToString())
+    assert result.payload is not None and result.payload.route is Route.FLAT
+    tables = [t for t in TABLES if t.startswith(f"otel_{signal.value}")]
+    stored = {}
+    for route in (Route.FLAT, Route.PYTHON):
+        write(store, signal, result.payload.body, route)
+        stored[route] = {t: store.call(lambda c, t=t: tsv_rows(c, store.database, t)) for t in tables}
+        for t in tables:
+            store.call(lambda c, t=t: c.command(f"TRUNCATE TABLE {store.database}.{t}"))
+    assert stored[Route.FLAT] == stored[Route.PYTHON]
+    rows_stored = sum(len(v) for t, v in stored[Route.FLAT].items() if "trace_id" not in t)
+    assert rows_stored == result.payload.items > 0

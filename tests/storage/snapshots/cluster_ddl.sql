@@ -1035,3 +1035,319 @@ AS SELECT
     `ValueAtQuantiles.Value`
 FROM otel.otlp_metrics_points
 WHERE Kind = 5;
+
+-- 0022_otlp_traces_staging_flat
+CREATE TABLE IF NOT EXISTS otel.otlp_traces_staging_flat ON CLUSTER otel_cluster
+(
+    resource_spans Array(Tuple(
+        resource Tuple(attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String))))),
+        scope_spans Array(Tuple(
+            scope Tuple(name String, version String, attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))), dropped_attributes_count UInt32),
+            spans Array(Tuple(
+                trace_id String,
+                span_id String,
+                trace_state String,
+                parent_span_id String,
+                name String,
+                kind Int32,
+                start_time_unix_nano UInt64,
+                end_time_unix_nano UInt64,
+                attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))),
+                events Array(Tuple(time_unix_nano UInt64, name String, attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))))),
+                links Array(Tuple(trace_id String, span_id String, trace_state String, attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))))),
+                status Tuple(message String, code Int32)))))))
+)
+ENGINE = Null;
+
+-- 0023_otlp_traces_mv_flat
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otlp_traces_mv_flat ON CLUSTER otel_cluster
+TO otel.otel_traces
+AS SELECT
+    fromUnixTimestamp64Nano(toInt64(span.start_time_unix_nano)) AS Timestamp,
+    lower(hex(span.trace_id)) AS TraceId,
+    lower(hex(span.span_id)) AS SpanId,
+    replaceRegexpOne(lower(hex(span.parent_span_id)), '^0+\\z', '') AS ParentSpanId,
+    span.trace_state AS TraceState,
+    span.name AS SpanName,
+    if(span.kind BETWEEN 1 AND 5, ['Internal', 'Server', 'Client', 'Producer', 'Consumer'][span.kind], 'Unspecified') AS SpanKind,
+    ResourceAttributes['service.name'] AS ServiceName,
+    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [r_attributes])[1] AS ResourceAttributes,
+    scope.name AS ScopeName,
+    scope.version AS ScopeVersion,
+    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [span.attributes])[1] AS SpanAttributes,
+    if(span.end_time_unix_nano > span.start_time_unix_nano, span.end_time_unix_nano - span.start_time_unix_nano, 0) AS Duration,
+    if(span.status.code BETWEEN 1 AND 2, ['Ok', 'Error'][span.status.code], 'Unset') AS StatusCode,
+    span.status.message AS StatusMessage,
+    arrayMap(e -> fromUnixTimestamp64Nano(toInt64(e.time_unix_nano)), span.events) AS `Events.Timestamp`,
+    span.events.name AS `Events.Name`,
+    arrayMap(e -> arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [e.attributes])[1], span.events) AS `Events.Attributes`,
+    arrayMap(l -> replaceRegexpOne(lower(hex(l.trace_id)), '^0+\\z', ''), span.links) AS `Links.TraceId`,
+    arrayMap(l -> replaceRegexpOne(lower(hex(l.span_id)), '^0+\\z', ''), span.links) AS `Links.SpanId`,
+    span.links.trace_state AS `Links.TraceState`,
+    arrayMap(l -> arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [l.attributes])[1], span.links) AS `Links.Attributes`
+FROM otel.otlp_traces_staging_flat
+ARRAY JOIN resource_spans.resource.attributes AS r_attributes, resource_spans.scope_spans.scope AS scopes,
+    resource_spans.scope_spans.spans AS spans2
+ARRAY JOIN scopes AS scope, spans2 AS spans
+ARRAY JOIN spans AS span;
+
+-- 0024_otlp_logs_staging_flat
+CREATE TABLE IF NOT EXISTS otel.otlp_logs_staging_flat ON CLUSTER otel_cluster
+(
+    resource_logs Array(Tuple(
+        resource Tuple(attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String))))),
+        scope_logs Array(Tuple(
+            scope Tuple(name String, version String, attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))), dropped_attributes_count UInt32),
+            log_records Array(Tuple(
+                time_unix_nano UInt64,
+                observed_time_unix_nano UInt64,
+                severity_number Int32,
+                severity_text String,
+                body Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)),
+                attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))),
+                flags UInt32,
+                trace_id String,
+                span_id String,
+                event_name String)),
+            schema_url String)),
+        schema_url String))
+)
+ENGINE = Null;
+
+-- 0025_otlp_logs_mv_flat
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otlp_logs_mv_flat ON CLUSTER otel_cluster
+TO otel.otel_logs
+AS SELECT
+    fromUnixTimestamp64Nano(toInt64(if(rec.time_unix_nano != 0, rec.time_unix_nano, rec.observed_time_unix_nano))) AS Timestamp,
+    replaceRegexpOne(lower(hex(rec.trace_id)), '^0+\\z', '') AS TraceId,
+    replaceRegexpOne(lower(hex(rec.span_id)), '^0+\\z', '') AS SpanId,
+    toUInt8(bitAnd(rec.flags, 255)) AS TraceFlags,
+    rec.severity_text AS SeverityText,
+    toUInt8(bitAnd(rec.severity_number, 255)) AS SeverityNumber,
+    ResourceAttributes['service.name'] AS ServiceName,
+    arrayMap(kv -> multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    ''), [tuple('', rec.body)])[1] AS Body,
+    r_schema_url AS ResourceSchemaUrl,
+    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [r_attributes])[1] AS ResourceAttributes,
+    s_schema_url AS ScopeSchemaUrl,
+    scope.name AS ScopeName,
+    scope.version AS ScopeVersion,
+    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [scope.attributes])[1] AS ScopeAttributes,
+    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [rec.attributes])[1] AS LogAttributes,
+    rec.event_name AS EventName
+FROM otel.otlp_logs_staging_flat
+ARRAY JOIN resource_logs.resource.attributes AS r_attributes, resource_logs.schema_url AS r_schema_url, resource_logs.scope_logs.scope AS scopes,
+    resource_logs.scope_logs.schema_url AS s_schema_urls, resource_logs.scope_logs.log_records AS recs2
+ARRAY JOIN scopes AS scope, s_schema_urls AS s_schema_url, recs2 AS recs
+ARRAY JOIN recs AS rec;
+
+-- 0026_otlp_metrics_staging_flat
+CREATE TABLE IF NOT EXISTS otel.otlp_metrics_staging_flat ON CLUSTER otel_cluster
+(
+    resource_metrics Array(Tuple(
+        resource Tuple(attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String))))),
+        scope_metrics Array(Tuple(
+            scope Tuple(name String, version String, attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))), dropped_attributes_count UInt32),
+            metrics Array(Tuple(
+                name String,
+                description String,
+                unit String,
+                gauge Tuple(data_points Array(Tuple(attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))), start_time_unix_nano UInt64, time_unix_nano UInt64, as_double Nullable(Float64), as_int Nullable(Int64), exemplars Array(Tuple(filtered_attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))), time_unix_nano UInt64, as_double Nullable(Float64), as_int Nullable(Int64), span_id String, trace_id String)), flags UInt32))),
+                sum Tuple(data_points Array(Tuple(attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))), start_time_unix_nano UInt64, time_unix_nano UInt64, as_double Nullable(Float64), as_int Nullable(Int64), exemplars Array(Tuple(filtered_attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))), time_unix_nano UInt64, as_double Nullable(Float64), as_int Nullable(Int64), span_id String, trace_id String)), flags UInt32)), aggregation_temporality Int32, is_monotonic Bool),
+                histogram Tuple(
+                    data_points Array(Tuple(
+                        attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))),
+                        start_time_unix_nano UInt64,
+                        time_unix_nano UInt64,
+                        count UInt64,
+                        sum Float64,
+                        bucket_counts Array(UInt64),
+                        explicit_bounds Array(Float64),
+                        exemplars Array(Tuple(filtered_attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))), time_unix_nano UInt64, as_double Nullable(Float64), as_int Nullable(Int64), span_id String, trace_id String)),
+                        flags UInt32,
+                        min Float64,
+                        max Float64)),
+                    aggregation_temporality Int32),
+                exponential_histogram Tuple(
+                    data_points Array(Tuple(
+                        attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))),
+                        start_time_unix_nano UInt64,
+                        time_unix_nano UInt64,
+                        count UInt64,
+                        sum Float64,
+                        scale Int32,
+                        zero_count UInt64,
+                        positive Tuple(offset Int32, bucket_counts Array(UInt64)),
+                        negative Tuple(offset Int32, bucket_counts Array(UInt64)),
+                        flags UInt32,
+                        exemplars Array(Tuple(filtered_attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))), time_unix_nano UInt64, as_double Nullable(Float64), as_int Nullable(Int64), span_id String, trace_id String)),
+                        min Float64,
+                        max Float64)),
+                    aggregation_temporality Int32),
+                summary Tuple(
+                    data_points Array(Tuple(
+                        attributes Array(Tuple(key String, value Tuple(string_value Nullable(String), bool_value Nullable(Bool), int_value Nullable(Int64), double_value Nullable(Float64), bytes_value Nullable(String)))),
+                        start_time_unix_nano UInt64,
+                        time_unix_nano UInt64,
+                        count UInt64,
+                        sum Float64,
+                        quantile_values Array(Tuple(quantile Float64, value Float64)),
+                        flags UInt32))))),
+            schema_url String)),
+        schema_url String))
+)
+ENGINE = Null;
+
+-- 0027_otlp_metrics_points_mv_flat
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otlp_metrics_points_mv_flat ON CLUSTER otel_cluster
+TO otel.otlp_metrics_points
+AS SELECT
+    dp.1 AS Kind,
+    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [r_attributes])[1] AS ResourceAttributes,
+    r_schema_url AS ResourceSchemaUrl,
+    scope.name AS ScopeName,
+    scope.version AS ScopeVersion,
+    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [scope.attributes])[1] AS ScopeAttributes,
+    scope.dropped_attributes_count AS ScopeDroppedAttrCount,
+    s_schema_url AS ScopeSchemaUrl,
+    ResourceAttributes['service.name'] AS ServiceName,
+    metric.name AS MetricName,
+    metric.description AS MetricDescription,
+    metric.unit AS MetricUnit,
+    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [dp.2])[1] AS Attributes,
+    fromUnixTimestamp64Nano(toInt64(dp.3)) AS StartTimeUnix,
+    fromUnixTimestamp64Nano(toInt64(dp.4)) AS TimeUnix,
+    dp.5 AS Flags,
+    arrayMap(ex -> arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [ex.filtered_attributes])[1], dp.6) AS `Exemplars.FilteredAttributes`,
+    arrayMap(ex -> fromUnixTimestamp64Nano(toInt64(ex.time_unix_nano)), dp.6) AS `Exemplars.TimeUnix`,
+    arrayMap(ex -> ifNull(ex.as_double, toFloat64(ifNull(ex.as_int, 0))), dp.6) AS `Exemplars.Value`,
+    arrayMap(ex -> replaceRegexpOne(lower(hex(ex.span_id)), '^0+\\z', ''), dp.6) AS `Exemplars.SpanId`,
+    arrayMap(ex -> replaceRegexpOne(lower(hex(ex.trace_id)), '^0+\\z', ''), dp.6) AS `Exemplars.TraceId`,
+    dp.7 AS Value,
+    dp.8 AS AggregationTemporality,
+    dp.9 AS IsMonotonic,
+    dp.10 AS Count,
+    dp.11 AS Sum,
+    dp.12 AS BucketCounts,
+    dp.13 AS ExplicitBounds,
+    dp.14 AS Scale,
+    dp.15 AS ZeroCount,
+    dp.16 AS PositiveOffset,
+    dp.17 AS PositiveBucketCounts,
+    dp.18 AS NegativeOffset,
+    dp.19 AS NegativeBucketCounts,
+    dp.20 AS Min,
+    dp.21 AS Max,
+    dp.22 AS `ValueAtQuantiles.Quantile`,
+    dp.23 AS `ValueAtQuantiles.Value`
+FROM otel.otlp_metrics_staging_flat
+ARRAY JOIN resource_metrics.resource.attributes AS r_attributes, resource_metrics.schema_url AS r_schema_url,
+    resource_metrics.scope_metrics.scope AS scopes, resource_metrics.scope_metrics.schema_url AS s_schema_urls,
+    resource_metrics.scope_metrics.metrics AS metrics2
+ARRAY JOIN scopes AS scope, s_schema_urls AS s_schema_url, metrics2 AS metrics
+ARRAY JOIN metrics AS metric
+-- every kind's points as one list of one tuple shape, so the maps are rendered by one expression each:
+-- (kind, attributes, start, time, flags, exemplars, value, temporality, monotonic, count, sum,
+--  bucket counts, bounds, scale, zero count, +offset, +buckets, -offset, -buckets, min, max, quantiles, values)
+ARRAY JOIN arrayConcat(
+    arrayMap(p -> (1, p.attributes, p.start_time_unix_nano, p.time_unix_nano, p.flags, p.exemplars,
+        ifNull(p.as_double, toFloat64(ifNull(p.as_int, 0))), 0, false, 0, 0, [], [], 0, 0, 0, [], 0, [], 0, 0, [], []),
+        metric.gauge.data_points),
+    arrayMap(p -> (2, p.attributes, p.start_time_unix_nano, p.time_unix_nano, p.flags, p.exemplars,
+        ifNull(p.as_double, toFloat64(ifNull(p.as_int, 0))), metric.sum.aggregation_temporality, metric.sum.is_monotonic,
+        0, 0, [], [], 0, 0, 0, [], 0, [], 0, 0, [], []),
+        metric.sum.data_points),
+    arrayMap(p -> (3, p.attributes, p.start_time_unix_nano, p.time_unix_nano, p.flags, p.exemplars,
+        0, metric.histogram.aggregation_temporality, false, p.count, p.sum, p.bucket_counts, p.explicit_bounds,
+        0, 0, 0, [], 0, [], p.min, p.max, [], []),
+        metric.histogram.data_points),
+    arrayMap(p -> (4, p.attributes, p.start_time_unix_nano, p.time_unix_nano, p.flags, p.exemplars,
+        0, metric.exponential_histogram.aggregation_temporality, false, p.count, p.sum, [], [],
+        p.scale, p.zero_count, p.positive.offset, p.positive.bucket_counts, p.negative.offset, p.negative.bucket_counts,
+        p.min, p.max, [], []),
+        metric.exponential_histogram.data_points),
+    arrayMap(p -> (5, p.attributes, p.start_time_unix_nano, p.time_unix_nano, p.flags, [],
+        0, 0, false, p.count, p.sum, [], [], 0, 0, 0, [], 0, [], 0, 0, p.quantile_values.quantile, p.quantile_values.value),
+        metric.summary.data_points)) AS dp;

@@ -1,0 +1,3 @@
+multiIf(
+    ${otlp_text_scalar},
+    '')
