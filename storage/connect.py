@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import clickhouse_connect
@@ -76,10 +77,17 @@ def lock_data_folder(folder: str) -> FolderLock:
     return lock
 
 
+# ClickHouse's allocator (jemalloc, inside chDB) keeps freed pages for 10 s by default, so the process
+# holds several inserts' worth of memory it no longer uses; a background thread returning them after
+# 1 s lowers peak RSS (docs/performance.md). Read once, when chDB loads; a JE_MALLOC_CONF of the user's wins.
+ENGINE_MALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
+
+
 def open_client(target: Target, connect_timeout_s: float = 10.0) -> Client:
     """Open one client on the target's engine; it talks to the server at once to fail early."""
     try:
         if target.kind == "chdb":
+            os.environ.setdefault("JE_MALLOC_CONF", ENGINE_MALLOC_CONF)
             return clickhouse_connect.get_client(interface="chdb", path=target.path)
         return clickhouse_connect.get_client(
             host=target.host,

@@ -9,9 +9,9 @@ AS SELECT
     span.name AS SpanName,
     if(span.kind BETWEEN 1 AND 5, ['Internal', 'Server', 'Client', 'Producer', 'Consumer'][span.kind], 'Unspecified') AS SpanKind,
     ResourceAttributes['service.name'] AS ServiceName,
-    ${otlp_map_begin}r_attributes${otlp_map_end} AS ResourceAttributes,
-    scope.name AS ScopeName,
-    scope.version AS ScopeVersion,
+    ctx.1 AS ResourceAttributes,
+    ctx.2 AS ScopeName,
+    ctx.3 AS ScopeVersion,
     ${otlp_map_begin}span.attributes${otlp_map_end} AS SpanAttributes,
     if(span.end_time_unix_nano > span.start_time_unix_nano, span.end_time_unix_nano - span.start_time_unix_nano, 0) AS Duration,
     if(span.status.code BETWEEN 1 AND 2, ['Ok', 'Error'][span.status.code], 'Unset') AS StatusCode,
@@ -24,7 +24,10 @@ AS SELECT
     span.links.trace_state AS `Links.TraceState`,
     arrayMap(l -> ${otlp_map_begin}l.attributes${otlp_map_end}, span.links) AS `Links.Attributes`
 FROM ${db}.otlp_traces_staging${flat}
-ARRAY JOIN resource_spans.resource.attributes AS r_attributes, resource_spans.scope_spans.scope AS scopes,
-    resource_spans.scope_spans.spans AS spans2
-ARRAY JOIN scopes AS scope, spans2 AS spans
-ARRAY JOIN spans AS span
+-- one ARRAY JOIN over every span (each ARRAY JOIN level copies the data it unnests), beside each
+-- span's resource and scope, rendered once per scope and repeated for its spans
+ARRAY JOIN
+    arrayFlatten(resource_spans.scope_spans.spans) AS span,
+    arrayFlatten(arrayMap(rs -> arrayMap(ss -> arrayWithConstant(length(ss.spans),
+        (${otlp_map_begin}rs.resource.attributes${otlp_map_end}, ss.scope.name, ss.scope.version)),
+        rs.scope_spans), resource_spans)) AS ctx

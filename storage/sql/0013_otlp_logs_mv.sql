@@ -9,16 +9,20 @@ AS SELECT
     toUInt8(bitAnd(rec.severity_number, 255)) AS SeverityNumber,
     ResourceAttributes['service.name'] AS ServiceName,
     arrayMap(kv -> ${otlp_text}, [tuple('', rec.body)])[1] AS Body,
-    r_schema_url AS ResourceSchemaUrl,
-    ${otlp_map_begin}r_attributes${otlp_map_end} AS ResourceAttributes,
-    s_schema_url AS ScopeSchemaUrl,
-    scope.name AS ScopeName,
-    scope.version AS ScopeVersion,
-    ${otlp_map_begin}scope.attributes${otlp_map_end} AS ScopeAttributes,
+    ctx.2 AS ResourceSchemaUrl,
+    ctx.1 AS ResourceAttributes,
+    ctx.3 AS ScopeSchemaUrl,
+    ctx.4 AS ScopeName,
+    ctx.5 AS ScopeVersion,
+    ctx.6 AS ScopeAttributes,
     ${otlp_map_begin}rec.attributes${otlp_map_end} AS LogAttributes,
     rec.event_name AS EventName
 FROM ${db}.otlp_logs_staging${flat}
-ARRAY JOIN resource_logs.resource.attributes AS r_attributes, resource_logs.schema_url AS r_schema_url, resource_logs.scope_logs.scope AS scopes,
-    resource_logs.scope_logs.schema_url AS s_schema_urls, resource_logs.scope_logs.log_records AS recs2
-ARRAY JOIN scopes AS scope, s_schema_urls AS s_schema_url, recs2 AS recs
-ARRAY JOIN recs AS rec
+-- one ARRAY JOIN over every record (each ARRAY JOIN level copies the data it unnests), beside each
+-- record's resource and scope, rendered once per scope and repeated for its records
+ARRAY JOIN
+    arrayFlatten(resource_logs.scope_logs.log_records) AS rec,
+    arrayFlatten(arrayMap(rl -> arrayMap(sl -> arrayWithConstant(length(sl.log_records),
+        (${otlp_map_begin}rl.resource.attributes${otlp_map_end}, rl.schema_url, sl.schema_url, sl.scope.name,
+         sl.scope.version, ${otlp_map_begin}sl.scope.attributes${otlp_map_end})),
+        rl.scope_logs), resource_logs)) AS ctx

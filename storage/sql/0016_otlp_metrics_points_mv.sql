@@ -2,13 +2,13 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.otlp_metrics_points_mv${flat} ${on_
 TO ${db}.otlp_metrics_points
 AS SELECT
     dp.1 AS Kind,
-    ${otlp_map_begin}r_attributes${otlp_map_end} AS ResourceAttributes,
-    r_schema_url AS ResourceSchemaUrl,
-    scope.name AS ScopeName,
-    scope.version AS ScopeVersion,
-    ${otlp_map_begin}scope.attributes${otlp_map_end} AS ScopeAttributes,
-    scope.dropped_attributes_count AS ScopeDroppedAttrCount,
-    s_schema_url AS ScopeSchemaUrl,
+    ctx.1 AS ResourceAttributes,
+    ctx.2 AS ResourceSchemaUrl,
+    ctx.3 AS ScopeName,
+    ctx.4 AS ScopeVersion,
+    ctx.5 AS ScopeAttributes,
+    ctx.6 AS ScopeDroppedAttrCount,
+    ctx.7 AS ScopeSchemaUrl,
     ResourceAttributes['service.name'] AS ServiceName,
     metric.name AS MetricName,
     metric.description AS MetricDescription,
@@ -40,11 +40,14 @@ AS SELECT
     dp.22 AS `ValueAtQuantiles.Quantile`,
     dp.23 AS `ValueAtQuantiles.Value`
 FROM ${db}.otlp_metrics_staging${flat}
-ARRAY JOIN resource_metrics.resource.attributes AS r_attributes, resource_metrics.schema_url AS r_schema_url,
-    resource_metrics.scope_metrics.scope AS scopes, resource_metrics.scope_metrics.schema_url AS s_schema_urls,
-    resource_metrics.scope_metrics.metrics AS metrics2
-ARRAY JOIN scopes AS scope, s_schema_urls AS s_schema_url, metrics2 AS metrics
-ARRAY JOIN metrics AS metric
+-- one ARRAY JOIN over every metric (each ARRAY JOIN level copies the data it unnests), beside each
+-- metric's resource and scope, rendered once per scope and repeated for its metrics
+ARRAY JOIN
+    arrayFlatten(resource_metrics.scope_metrics.metrics) AS metric,
+    arrayFlatten(arrayMap(rm -> arrayMap(sm -> arrayWithConstant(length(sm.metrics),
+        (${otlp_map_begin}rm.resource.attributes${otlp_map_end}, rm.schema_url, sm.scope.name, sm.scope.version,
+         ${otlp_map_begin}sm.scope.attributes${otlp_map_end}, sm.scope.dropped_attributes_count, sm.schema_url)),
+        rm.scope_metrics), resource_metrics)) AS ctx
 -- every kind's points as one list of one tuple shape, so the maps are rendered by one expression each:
 -- (kind, attributes, start, time, flags, exemplars, value, temporality, monotonic, count, sum,
 --  bucket counts, bounds, scale, zero count, +offset, +buckets, -offset, -buckets, min, max, quantiles, values)

@@ -348,40 +348,9 @@ AS SELECT
     span.name AS SpanName,
     if(span.kind BETWEEN 1 AND 5, ['Internal', 'Server', 'Client', 'Producer', 'Consumer'][span.kind], 'Unspecified') AS SpanKind,
     ResourceAttributes['service.name'] AS ServiceName,
-    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
-    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
-    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
-    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
-    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
-    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
-    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
-    notEmpty(kv.2.array_value) OR notEmpty(kv.2.kvlist_value), concat(
-        if(notEmpty(kv.2.array_value), '[', '{'),
-        arrayStringConcat(arrayMap(x1 -> concat(x1.1, multiIf(
-    x1.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x1.2.string_value)),
-    x1.2.bool_value IS NOT NULL, if(assumeNotNull(x1.2.bool_value), 'true', 'false'),
-    x1.2.int_value IS NOT NULL, toString(assumeNotNull(x1.2.int_value)),
-    x1.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x1.2.double_value)), toString(assumeNotNull(x1.2.double_value)), concat('"', toString(assumeNotNull(x1.2.double_value)), '"')),
-    x1.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x1.2.bytes_value)), '"'),
-    notEmpty(x1.2.array_value) OR notEmpty(x1.2.kvlist_value), concat(
-        if(notEmpty(x1.2.array_value), '[', '{'),
-        arrayStringConcat(arrayMap(x2 -> concat(x2.1, multiIf(
-    x2.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x2.2.string_value)),
-    x2.2.bool_value IS NOT NULL, if(assumeNotNull(x2.2.bool_value), 'true', 'false'),
-    x2.2.int_value IS NOT NULL, toString(assumeNotNull(x2.2.int_value)),
-    x2.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x2.2.double_value)), toString(assumeNotNull(x2.2.double_value)), concat('"', toString(assumeNotNull(x2.2.double_value)), '"')),
-    x2.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x2.2.bytes_value)), '"'),
-    'null')), if(notEmpty(x1.2.array_value),
-            arrayMap(v -> ('', v), arrayFlatten(x1.2.array_value.values)),
-            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(x1.2.kvlist_value.values)))), ','),
-        if(notEmpty(x1.2.array_value), ']', '}')),
-    'null')), if(notEmpty(kv.2.array_value),
-            arrayMap(v -> ('', v), arrayFlatten(kv.2.array_value.values)),
-            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
-        if(notEmpty(kv.2.array_value), ']', '}')),
-    '')), a, arrayEnumerate(a)))])[1], [r_attributes])[1] AS ResourceAttributes,
-    scope.name AS ScopeName,
-    scope.version AS ScopeVersion,
+    ctx.1 AS ResourceAttributes,
+    ctx.2 AS ScopeName,
+    ctx.3 AS ScopeVersion,
     arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
     [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
     kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
@@ -487,10 +456,44 @@ AS SELECT
         if(notEmpty(kv.2.array_value), ']', '}')),
     '')), a, arrayEnumerate(a)))])[1], [l.attributes])[1], span.links) AS `Links.Attributes`
 FROM otel.otlp_traces_staging
-ARRAY JOIN resource_spans.resource.attributes AS r_attributes, resource_spans.scope_spans.scope AS scopes,
-    resource_spans.scope_spans.spans AS spans2
-ARRAY JOIN scopes AS scope, spans2 AS spans
-ARRAY JOIN spans AS span;
+-- one ARRAY JOIN over every span (each ARRAY JOIN level copies the data it unnests), beside each
+-- span's resource and scope, rendered once per scope and repeated for its spans
+ARRAY JOIN
+    arrayFlatten(resource_spans.scope_spans.spans) AS span,
+    arrayFlatten(arrayMap(rs -> arrayMap(ss -> arrayWithConstant(length(ss.spans),
+        (arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    notEmpty(kv.2.array_value) OR notEmpty(kv.2.kvlist_value), concat(
+        if(notEmpty(kv.2.array_value), '[', '{'),
+        arrayStringConcat(arrayMap(x1 -> concat(x1.1, multiIf(
+    x1.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x1.2.string_value)),
+    x1.2.bool_value IS NOT NULL, if(assumeNotNull(x1.2.bool_value), 'true', 'false'),
+    x1.2.int_value IS NOT NULL, toString(assumeNotNull(x1.2.int_value)),
+    x1.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x1.2.double_value)), toString(assumeNotNull(x1.2.double_value)), concat('"', toString(assumeNotNull(x1.2.double_value)), '"')),
+    x1.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x1.2.bytes_value)), '"'),
+    notEmpty(x1.2.array_value) OR notEmpty(x1.2.kvlist_value), concat(
+        if(notEmpty(x1.2.array_value), '[', '{'),
+        arrayStringConcat(arrayMap(x2 -> concat(x2.1, multiIf(
+    x2.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x2.2.string_value)),
+    x2.2.bool_value IS NOT NULL, if(assumeNotNull(x2.2.bool_value), 'true', 'false'),
+    x2.2.int_value IS NOT NULL, toString(assumeNotNull(x2.2.int_value)),
+    x2.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x2.2.double_value)), toString(assumeNotNull(x2.2.double_value)), concat('"', toString(assumeNotNull(x2.2.double_value)), '"')),
+    x2.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x2.2.bytes_value)), '"'),
+    'null')), if(notEmpty(x1.2.array_value),
+            arrayMap(v -> ('', v), arrayFlatten(x1.2.array_value.values)),
+            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(x1.2.kvlist_value.values)))), ','),
+        if(notEmpty(x1.2.array_value), ']', '}')),
+    'null')), if(notEmpty(kv.2.array_value),
+            arrayMap(v -> ('', v), arrayFlatten(kv.2.array_value.values)),
+            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
+        if(notEmpty(kv.2.array_value), ']', '}')),
+    '')), a, arrayEnumerate(a)))])[1], [rs.resource.attributes])[1], ss.scope.name, ss.scope.version)),
+        rs.scope_spans), resource_spans)) AS ctx;
 
 -- 0012_otlp_logs_staging
 CREATE TABLE IF NOT EXISTS otel.otlp_logs_staging ON CLUSTER otel_cluster
@@ -557,74 +560,12 @@ AS SELECT
             arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
         if(notEmpty(kv.2.array_value), ']', '}')),
     ''), [tuple('', rec.body)])[1] AS Body,
-    r_schema_url AS ResourceSchemaUrl,
-    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
-    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
-    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
-    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
-    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
-    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
-    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
-    notEmpty(kv.2.array_value) OR notEmpty(kv.2.kvlist_value), concat(
-        if(notEmpty(kv.2.array_value), '[', '{'),
-        arrayStringConcat(arrayMap(x1 -> concat(x1.1, multiIf(
-    x1.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x1.2.string_value)),
-    x1.2.bool_value IS NOT NULL, if(assumeNotNull(x1.2.bool_value), 'true', 'false'),
-    x1.2.int_value IS NOT NULL, toString(assumeNotNull(x1.2.int_value)),
-    x1.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x1.2.double_value)), toString(assumeNotNull(x1.2.double_value)), concat('"', toString(assumeNotNull(x1.2.double_value)), '"')),
-    x1.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x1.2.bytes_value)), '"'),
-    notEmpty(x1.2.array_value) OR notEmpty(x1.2.kvlist_value), concat(
-        if(notEmpty(x1.2.array_value), '[', '{'),
-        arrayStringConcat(arrayMap(x2 -> concat(x2.1, multiIf(
-    x2.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x2.2.string_value)),
-    x2.2.bool_value IS NOT NULL, if(assumeNotNull(x2.2.bool_value), 'true', 'false'),
-    x2.2.int_value IS NOT NULL, toString(assumeNotNull(x2.2.int_value)),
-    x2.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x2.2.double_value)), toString(assumeNotNull(x2.2.double_value)), concat('"', toString(assumeNotNull(x2.2.double_value)), '"')),
-    x2.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x2.2.bytes_value)), '"'),
-    'null')), if(notEmpty(x1.2.array_value),
-            arrayMap(v -> ('', v), arrayFlatten(x1.2.array_value.values)),
-            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(x1.2.kvlist_value.values)))), ','),
-        if(notEmpty(x1.2.array_value), ']', '}')),
-    'null')), if(notEmpty(kv.2.array_value),
-            arrayMap(v -> ('', v), arrayFlatten(kv.2.array_value.values)),
-            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
-        if(notEmpty(kv.2.array_value), ']', '}')),
-    '')), a, arrayEnumerate(a)))])[1], [r_attributes])[1] AS ResourceAttributes,
-    s_schema_url AS ScopeSchemaUrl,
-    scope.name AS ScopeName,
-    scope.version AS ScopeVersion,
-    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
-    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
-    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
-    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
-    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
-    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
-    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
-    notEmpty(kv.2.array_value) OR notEmpty(kv.2.kvlist_value), concat(
-        if(notEmpty(kv.2.array_value), '[', '{'),
-        arrayStringConcat(arrayMap(x1 -> concat(x1.1, multiIf(
-    x1.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x1.2.string_value)),
-    x1.2.bool_value IS NOT NULL, if(assumeNotNull(x1.2.bool_value), 'true', 'false'),
-    x1.2.int_value IS NOT NULL, toString(assumeNotNull(x1.2.int_value)),
-    x1.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x1.2.double_value)), toString(assumeNotNull(x1.2.double_value)), concat('"', toString(assumeNotNull(x1.2.double_value)), '"')),
-    x1.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x1.2.bytes_value)), '"'),
-    notEmpty(x1.2.array_value) OR notEmpty(x1.2.kvlist_value), concat(
-        if(notEmpty(x1.2.array_value), '[', '{'),
-        arrayStringConcat(arrayMap(x2 -> concat(x2.1, multiIf(
-    x2.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x2.2.string_value)),
-    x2.2.bool_value IS NOT NULL, if(assumeNotNull(x2.2.bool_value), 'true', 'false'),
-    x2.2.int_value IS NOT NULL, toString(assumeNotNull(x2.2.int_value)),
-    x2.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x2.2.double_value)), toString(assumeNotNull(x2.2.double_value)), concat('"', toString(assumeNotNull(x2.2.double_value)), '"')),
-    x2.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x2.2.bytes_value)), '"'),
-    'null')), if(notEmpty(x1.2.array_value),
-            arrayMap(v -> ('', v), arrayFlatten(x1.2.array_value.values)),
-            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(x1.2.kvlist_value.values)))), ','),
-        if(notEmpty(x1.2.array_value), ']', '}')),
-    'null')), if(notEmpty(kv.2.array_value),
-            arrayMap(v -> ('', v), arrayFlatten(kv.2.array_value.values)),
-            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
-        if(notEmpty(kv.2.array_value), ']', '}')),
-    '')), a, arrayEnumerate(a)))])[1], [scope.attributes])[1] AS ScopeAttributes,
+    ctx.2 AS ResourceSchemaUrl,
+    ctx.1 AS ResourceAttributes,
+    ctx.3 AS ScopeSchemaUrl,
+    ctx.4 AS ScopeName,
+    ctx.5 AS ScopeVersion,
+    ctx.6 AS ScopeAttributes,
     arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
     [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
     kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
@@ -659,10 +600,76 @@ AS SELECT
     '')), a, arrayEnumerate(a)))])[1], [rec.attributes])[1] AS LogAttributes,
     rec.event_name AS EventName
 FROM otel.otlp_logs_staging
-ARRAY JOIN resource_logs.resource.attributes AS r_attributes, resource_logs.schema_url AS r_schema_url, resource_logs.scope_logs.scope AS scopes,
-    resource_logs.scope_logs.schema_url AS s_schema_urls, resource_logs.scope_logs.log_records AS recs2
-ARRAY JOIN scopes AS scope, s_schema_urls AS s_schema_url, recs2 AS recs
-ARRAY JOIN recs AS rec;
+-- one ARRAY JOIN over every record (each ARRAY JOIN level copies the data it unnests), beside each
+-- record's resource and scope, rendered once per scope and repeated for its records
+ARRAY JOIN
+    arrayFlatten(resource_logs.scope_logs.log_records) AS rec,
+    arrayFlatten(arrayMap(rl -> arrayMap(sl -> arrayWithConstant(length(sl.log_records),
+        (arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    notEmpty(kv.2.array_value) OR notEmpty(kv.2.kvlist_value), concat(
+        if(notEmpty(kv.2.array_value), '[', '{'),
+        arrayStringConcat(arrayMap(x1 -> concat(x1.1, multiIf(
+    x1.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x1.2.string_value)),
+    x1.2.bool_value IS NOT NULL, if(assumeNotNull(x1.2.bool_value), 'true', 'false'),
+    x1.2.int_value IS NOT NULL, toString(assumeNotNull(x1.2.int_value)),
+    x1.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x1.2.double_value)), toString(assumeNotNull(x1.2.double_value)), concat('"', toString(assumeNotNull(x1.2.double_value)), '"')),
+    x1.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x1.2.bytes_value)), '"'),
+    notEmpty(x1.2.array_value) OR notEmpty(x1.2.kvlist_value), concat(
+        if(notEmpty(x1.2.array_value), '[', '{'),
+        arrayStringConcat(arrayMap(x2 -> concat(x2.1, multiIf(
+    x2.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x2.2.string_value)),
+    x2.2.bool_value IS NOT NULL, if(assumeNotNull(x2.2.bool_value), 'true', 'false'),
+    x2.2.int_value IS NOT NULL, toString(assumeNotNull(x2.2.int_value)),
+    x2.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x2.2.double_value)), toString(assumeNotNull(x2.2.double_value)), concat('"', toString(assumeNotNull(x2.2.double_value)), '"')),
+    x2.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x2.2.bytes_value)), '"'),
+    'null')), if(notEmpty(x1.2.array_value),
+            arrayMap(v -> ('', v), arrayFlatten(x1.2.array_value.values)),
+            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(x1.2.kvlist_value.values)))), ','),
+        if(notEmpty(x1.2.array_value), ']', '}')),
+    'null')), if(notEmpty(kv.2.array_value),
+            arrayMap(v -> ('', v), arrayFlatten(kv.2.array_value.values)),
+            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
+        if(notEmpty(kv.2.array_value), ']', '}')),
+    '')), a, arrayEnumerate(a)))])[1], [rl.resource.attributes])[1], rl.schema_url, sl.schema_url, sl.scope.name,
+         sl.scope.version, arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    notEmpty(kv.2.array_value) OR notEmpty(kv.2.kvlist_value), concat(
+        if(notEmpty(kv.2.array_value), '[', '{'),
+        arrayStringConcat(arrayMap(x1 -> concat(x1.1, multiIf(
+    x1.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x1.2.string_value)),
+    x1.2.bool_value IS NOT NULL, if(assumeNotNull(x1.2.bool_value), 'true', 'false'),
+    x1.2.int_value IS NOT NULL, toString(assumeNotNull(x1.2.int_value)),
+    x1.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x1.2.double_value)), toString(assumeNotNull(x1.2.double_value)), concat('"', toString(assumeNotNull(x1.2.double_value)), '"')),
+    x1.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x1.2.bytes_value)), '"'),
+    notEmpty(x1.2.array_value) OR notEmpty(x1.2.kvlist_value), concat(
+        if(notEmpty(x1.2.array_value), '[', '{'),
+        arrayStringConcat(arrayMap(x2 -> concat(x2.1, multiIf(
+    x2.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x2.2.string_value)),
+    x2.2.bool_value IS NOT NULL, if(assumeNotNull(x2.2.bool_value), 'true', 'false'),
+    x2.2.int_value IS NOT NULL, toString(assumeNotNull(x2.2.int_value)),
+    x2.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x2.2.double_value)), toString(assumeNotNull(x2.2.double_value)), concat('"', toString(assumeNotNull(x2.2.double_value)), '"')),
+    x2.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x2.2.bytes_value)), '"'),
+    'null')), if(notEmpty(x1.2.array_value),
+            arrayMap(v -> ('', v), arrayFlatten(x1.2.array_value.values)),
+            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(x1.2.kvlist_value.values)))), ','),
+        if(notEmpty(x1.2.array_value), ']', '}')),
+    'null')), if(notEmpty(kv.2.array_value),
+            arrayMap(v -> ('', v), arrayFlatten(kv.2.array_value.values)),
+            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
+        if(notEmpty(kv.2.array_value), ']', '}')),
+    '')), a, arrayEnumerate(a)))])[1], [sl.scope.attributes])[1])),
+        rl.scope_logs), resource_logs)) AS ctx;
 
 -- 0014_otlp_metrics_staging
 CREATE TABLE IF NOT EXISTS otel.otlp_metrics_staging ON CLUSTER otel_cluster
@@ -770,75 +777,13 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otlp_metrics_points_mv ON CLUSTER ot
 TO otel.otlp_metrics_points
 AS SELECT
     dp.1 AS Kind,
-    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
-    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
-    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
-    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
-    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
-    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
-    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
-    notEmpty(kv.2.array_value) OR notEmpty(kv.2.kvlist_value), concat(
-        if(notEmpty(kv.2.array_value), '[', '{'),
-        arrayStringConcat(arrayMap(x1 -> concat(x1.1, multiIf(
-    x1.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x1.2.string_value)),
-    x1.2.bool_value IS NOT NULL, if(assumeNotNull(x1.2.bool_value), 'true', 'false'),
-    x1.2.int_value IS NOT NULL, toString(assumeNotNull(x1.2.int_value)),
-    x1.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x1.2.double_value)), toString(assumeNotNull(x1.2.double_value)), concat('"', toString(assumeNotNull(x1.2.double_value)), '"')),
-    x1.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x1.2.bytes_value)), '"'),
-    notEmpty(x1.2.array_value) OR notEmpty(x1.2.kvlist_value), concat(
-        if(notEmpty(x1.2.array_value), '[', '{'),
-        arrayStringConcat(arrayMap(x2 -> concat(x2.1, multiIf(
-    x2.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x2.2.string_value)),
-    x2.2.bool_value IS NOT NULL, if(assumeNotNull(x2.2.bool_value), 'true', 'false'),
-    x2.2.int_value IS NOT NULL, toString(assumeNotNull(x2.2.int_value)),
-    x2.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x2.2.double_value)), toString(assumeNotNull(x2.2.double_value)), concat('"', toString(assumeNotNull(x2.2.double_value)), '"')),
-    x2.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x2.2.bytes_value)), '"'),
-    'null')), if(notEmpty(x1.2.array_value),
-            arrayMap(v -> ('', v), arrayFlatten(x1.2.array_value.values)),
-            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(x1.2.kvlist_value.values)))), ','),
-        if(notEmpty(x1.2.array_value), ']', '}')),
-    'null')), if(notEmpty(kv.2.array_value),
-            arrayMap(v -> ('', v), arrayFlatten(kv.2.array_value.values)),
-            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
-        if(notEmpty(kv.2.array_value), ']', '}')),
-    '')), a, arrayEnumerate(a)))])[1], [r_attributes])[1] AS ResourceAttributes,
-    r_schema_url AS ResourceSchemaUrl,
-    scope.name AS ScopeName,
-    scope.version AS ScopeVersion,
-    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
-    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
-    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
-    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
-    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
-    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
-    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
-    notEmpty(kv.2.array_value) OR notEmpty(kv.2.kvlist_value), concat(
-        if(notEmpty(kv.2.array_value), '[', '{'),
-        arrayStringConcat(arrayMap(x1 -> concat(x1.1, multiIf(
-    x1.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x1.2.string_value)),
-    x1.2.bool_value IS NOT NULL, if(assumeNotNull(x1.2.bool_value), 'true', 'false'),
-    x1.2.int_value IS NOT NULL, toString(assumeNotNull(x1.2.int_value)),
-    x1.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x1.2.double_value)), toString(assumeNotNull(x1.2.double_value)), concat('"', toString(assumeNotNull(x1.2.double_value)), '"')),
-    x1.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x1.2.bytes_value)), '"'),
-    notEmpty(x1.2.array_value) OR notEmpty(x1.2.kvlist_value), concat(
-        if(notEmpty(x1.2.array_value), '[', '{'),
-        arrayStringConcat(arrayMap(x2 -> concat(x2.1, multiIf(
-    x2.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x2.2.string_value)),
-    x2.2.bool_value IS NOT NULL, if(assumeNotNull(x2.2.bool_value), 'true', 'false'),
-    x2.2.int_value IS NOT NULL, toString(assumeNotNull(x2.2.int_value)),
-    x2.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x2.2.double_value)), toString(assumeNotNull(x2.2.double_value)), concat('"', toString(assumeNotNull(x2.2.double_value)), '"')),
-    x2.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x2.2.bytes_value)), '"'),
-    'null')), if(notEmpty(x1.2.array_value),
-            arrayMap(v -> ('', v), arrayFlatten(x1.2.array_value.values)),
-            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(x1.2.kvlist_value.values)))), ','),
-        if(notEmpty(x1.2.array_value), ']', '}')),
-    'null')), if(notEmpty(kv.2.array_value),
-            arrayMap(v -> ('', v), arrayFlatten(kv.2.array_value.values)),
-            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
-        if(notEmpty(kv.2.array_value), ']', '}')),
-    '')), a, arrayEnumerate(a)))])[1], [scope.attributes])[1] AS ScopeAttributes,
-    scope.dropped_attributes_count AS ScopeDroppedAttrCount,
-    s_schema_url AS ScopeSchemaUrl,
+    ctx.1 AS ResourceAttributes,
+    ctx.2 AS ResourceSchemaUrl,
+    ctx.3 AS ScopeName,
+    ctx.4 AS ScopeVersion,
+    ctx.5 AS ScopeAttributes,
+    ctx.6 AS ScopeDroppedAttrCount,
+    ctx.7 AS ScopeSchemaUrl,
     ResourceAttributes['service.name'] AS ServiceName,
     metric.name AS MetricName,
     metric.description AS MetricDescription,
@@ -932,11 +877,76 @@ AS SELECT
     dp.22 AS `ValueAtQuantiles.Quantile`,
     dp.23 AS `ValueAtQuantiles.Value`
 FROM otel.otlp_metrics_staging
-ARRAY JOIN resource_metrics.resource.attributes AS r_attributes, resource_metrics.schema_url AS r_schema_url,
-    resource_metrics.scope_metrics.scope AS scopes, resource_metrics.scope_metrics.schema_url AS s_schema_urls,
-    resource_metrics.scope_metrics.metrics AS metrics2
-ARRAY JOIN scopes AS scope, s_schema_urls AS s_schema_url, metrics2 AS metrics
-ARRAY JOIN metrics AS metric
+-- one ARRAY JOIN over every metric (each ARRAY JOIN level copies the data it unnests), beside each
+-- metric's resource and scope, rendered once per scope and repeated for its metrics
+ARRAY JOIN
+    arrayFlatten(resource_metrics.scope_metrics.metrics) AS metric,
+    arrayFlatten(arrayMap(rm -> arrayMap(sm -> arrayWithConstant(length(sm.metrics),
+        (arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    notEmpty(kv.2.array_value) OR notEmpty(kv.2.kvlist_value), concat(
+        if(notEmpty(kv.2.array_value), '[', '{'),
+        arrayStringConcat(arrayMap(x1 -> concat(x1.1, multiIf(
+    x1.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x1.2.string_value)),
+    x1.2.bool_value IS NOT NULL, if(assumeNotNull(x1.2.bool_value), 'true', 'false'),
+    x1.2.int_value IS NOT NULL, toString(assumeNotNull(x1.2.int_value)),
+    x1.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x1.2.double_value)), toString(assumeNotNull(x1.2.double_value)), concat('"', toString(assumeNotNull(x1.2.double_value)), '"')),
+    x1.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x1.2.bytes_value)), '"'),
+    notEmpty(x1.2.array_value) OR notEmpty(x1.2.kvlist_value), concat(
+        if(notEmpty(x1.2.array_value), '[', '{'),
+        arrayStringConcat(arrayMap(x2 -> concat(x2.1, multiIf(
+    x2.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x2.2.string_value)),
+    x2.2.bool_value IS NOT NULL, if(assumeNotNull(x2.2.bool_value), 'true', 'false'),
+    x2.2.int_value IS NOT NULL, toString(assumeNotNull(x2.2.int_value)),
+    x2.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x2.2.double_value)), toString(assumeNotNull(x2.2.double_value)), concat('"', toString(assumeNotNull(x2.2.double_value)), '"')),
+    x2.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x2.2.bytes_value)), '"'),
+    'null')), if(notEmpty(x1.2.array_value),
+            arrayMap(v -> ('', v), arrayFlatten(x1.2.array_value.values)),
+            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(x1.2.kvlist_value.values)))), ','),
+        if(notEmpty(x1.2.array_value), ']', '}')),
+    'null')), if(notEmpty(kv.2.array_value),
+            arrayMap(v -> ('', v), arrayFlatten(kv.2.array_value.values)),
+            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
+        if(notEmpty(kv.2.array_value), ']', '}')),
+    '')), a, arrayEnumerate(a)))])[1], [rm.resource.attributes])[1], rm.schema_url, sm.scope.name, sm.scope.version,
+         arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    notEmpty(kv.2.array_value) OR notEmpty(kv.2.kvlist_value), concat(
+        if(notEmpty(kv.2.array_value), '[', '{'),
+        arrayStringConcat(arrayMap(x1 -> concat(x1.1, multiIf(
+    x1.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x1.2.string_value)),
+    x1.2.bool_value IS NOT NULL, if(assumeNotNull(x1.2.bool_value), 'true', 'false'),
+    x1.2.int_value IS NOT NULL, toString(assumeNotNull(x1.2.int_value)),
+    x1.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x1.2.double_value)), toString(assumeNotNull(x1.2.double_value)), concat('"', toString(assumeNotNull(x1.2.double_value)), '"')),
+    x1.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x1.2.bytes_value)), '"'),
+    notEmpty(x1.2.array_value) OR notEmpty(x1.2.kvlist_value), concat(
+        if(notEmpty(x1.2.array_value), '[', '{'),
+        arrayStringConcat(arrayMap(x2 -> concat(x2.1, multiIf(
+    x2.2.string_value IS NOT NULL, toJSONString(assumeNotNull(x2.2.string_value)),
+    x2.2.bool_value IS NOT NULL, if(assumeNotNull(x2.2.bool_value), 'true', 'false'),
+    x2.2.int_value IS NOT NULL, toString(assumeNotNull(x2.2.int_value)),
+    x2.2.double_value IS NOT NULL, if(isFinite(assumeNotNull(x2.2.double_value)), toString(assumeNotNull(x2.2.double_value)), concat('"', toString(assumeNotNull(x2.2.double_value)), '"')),
+    x2.2.bytes_value IS NOT NULL, concat('"', base64Encode(assumeNotNull(x2.2.bytes_value)), '"'),
+    'null')), if(notEmpty(x1.2.array_value),
+            arrayMap(v -> ('', v), arrayFlatten(x1.2.array_value.values)),
+            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(x1.2.kvlist_value.values)))), ','),
+        if(notEmpty(x1.2.array_value), ']', '}')),
+    'null')), if(notEmpty(kv.2.array_value),
+            arrayMap(v -> ('', v), arrayFlatten(kv.2.array_value.values)),
+            arrayMap(p -> (concat(toJSONString(p.1), ':'), p.2), arrayFlatten(kv.2.kvlist_value.values)))), ','),
+        if(notEmpty(kv.2.array_value), ']', '}')),
+    '')), a, arrayEnumerate(a)))])[1], [sm.scope.attributes])[1], sm.scope.dropped_attributes_count, sm.schema_url)),
+        rm.scope_metrics), resource_metrics)) AS ctx
 -- every kind's points as one list of one tuple shape, so the maps are rendered by one expression each:
 -- (kind, attributes, start, time, flags, exemplars, value, temporality, monotonic, count, sum,
 --  bucket counts, bounds, scale, zero count, +offset, +buckets, -offset, -buckets, min, max, quantiles, values)
@@ -1071,16 +1081,9 @@ AS SELECT
     span.name AS SpanName,
     if(span.kind BETWEEN 1 AND 5, ['Internal', 'Server', 'Client', 'Producer', 'Consumer'][span.kind], 'Unspecified') AS SpanKind,
     ResourceAttributes['service.name'] AS ServiceName,
-    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
-    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
-    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
-    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
-    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
-    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
-    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
-    '')), a, arrayEnumerate(a)))])[1], [r_attributes])[1] AS ResourceAttributes,
-    scope.name AS ScopeName,
-    scope.version AS ScopeVersion,
+    ctx.1 AS ResourceAttributes,
+    ctx.2 AS ScopeName,
+    ctx.3 AS ScopeVersion,
     arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
     [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
     kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
@@ -1114,10 +1117,20 @@ AS SELECT
     kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
     '')), a, arrayEnumerate(a)))])[1], [l.attributes])[1], span.links) AS `Links.Attributes`
 FROM otel.otlp_traces_staging_flat
-ARRAY JOIN resource_spans.resource.attributes AS r_attributes, resource_spans.scope_spans.scope AS scopes,
-    resource_spans.scope_spans.spans AS spans2
-ARRAY JOIN scopes AS scope, spans2 AS spans
-ARRAY JOIN spans AS span;
+-- one ARRAY JOIN over every span (each ARRAY JOIN level copies the data it unnests), beside each
+-- span's resource and scope, rendered once per scope and repeated for its spans
+ARRAY JOIN
+    arrayFlatten(resource_spans.scope_spans.spans) AS span,
+    arrayFlatten(arrayMap(rs -> arrayMap(ss -> arrayWithConstant(length(ss.spans),
+        (arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [rs.resource.attributes])[1], ss.scope.name, ss.scope.version)),
+        rs.scope_spans), resource_spans)) AS ctx;
 
 -- 0024_otlp_logs_staging_flat
 CREATE TABLE IF NOT EXISTS otel.otlp_logs_staging_flat ON CLUSTER otel_cluster
@@ -1160,26 +1173,12 @@ AS SELECT
     kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
     kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
     ''), [tuple('', rec.body)])[1] AS Body,
-    r_schema_url AS ResourceSchemaUrl,
-    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
-    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
-    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
-    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
-    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
-    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
-    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
-    '')), a, arrayEnumerate(a)))])[1], [r_attributes])[1] AS ResourceAttributes,
-    s_schema_url AS ScopeSchemaUrl,
-    scope.name AS ScopeName,
-    scope.version AS ScopeVersion,
-    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
-    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
-    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
-    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
-    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
-    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
-    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
-    '')), a, arrayEnumerate(a)))])[1], [scope.attributes])[1] AS ScopeAttributes,
+    ctx.2 AS ResourceSchemaUrl,
+    ctx.1 AS ResourceAttributes,
+    ctx.3 AS ScopeSchemaUrl,
+    ctx.4 AS ScopeName,
+    ctx.5 AS ScopeVersion,
+    ctx.6 AS ScopeAttributes,
     arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
     [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
     kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
@@ -1190,10 +1189,28 @@ AS SELECT
     '')), a, arrayEnumerate(a)))])[1], [rec.attributes])[1] AS LogAttributes,
     rec.event_name AS EventName
 FROM otel.otlp_logs_staging_flat
-ARRAY JOIN resource_logs.resource.attributes AS r_attributes, resource_logs.schema_url AS r_schema_url, resource_logs.scope_logs.scope AS scopes,
-    resource_logs.scope_logs.schema_url AS s_schema_urls, resource_logs.scope_logs.log_records AS recs2
-ARRAY JOIN scopes AS scope, s_schema_urls AS s_schema_url, recs2 AS recs
-ARRAY JOIN recs AS rec;
+-- one ARRAY JOIN over every record (each ARRAY JOIN level copies the data it unnests), beside each
+-- record's resource and scope, rendered once per scope and repeated for its records
+ARRAY JOIN
+    arrayFlatten(resource_logs.scope_logs.log_records) AS rec,
+    arrayFlatten(arrayMap(rl -> arrayMap(sl -> arrayWithConstant(length(sl.log_records),
+        (arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [rl.resource.attributes])[1], rl.schema_url, sl.schema_url, sl.scope.name,
+         sl.scope.version, arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [sl.scope.attributes])[1])),
+        rl.scope_logs), resource_logs)) AS ctx;
 
 -- 0026_otlp_metrics_staging_flat
 CREATE TABLE IF NOT EXISTS otel.otlp_metrics_staging_flat ON CLUSTER otel_cluster
@@ -1257,27 +1274,13 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otlp_metrics_points_mv_flat ON CLUST
 TO otel.otlp_metrics_points
 AS SELECT
     dp.1 AS Kind,
-    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
-    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
-    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
-    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
-    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
-    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
-    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
-    '')), a, arrayEnumerate(a)))])[1], [r_attributes])[1] AS ResourceAttributes,
-    r_schema_url AS ResourceSchemaUrl,
-    scope.name AS ScopeName,
-    scope.version AS ScopeVersion,
-    arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
-    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
-    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
-    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
-    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
-    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
-    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
-    '')), a, arrayEnumerate(a)))])[1], [scope.attributes])[1] AS ScopeAttributes,
-    scope.dropped_attributes_count AS ScopeDroppedAttrCount,
-    s_schema_url AS ScopeSchemaUrl,
+    ctx.1 AS ResourceAttributes,
+    ctx.2 AS ResourceSchemaUrl,
+    ctx.3 AS ScopeName,
+    ctx.4 AS ScopeVersion,
+    ctx.5 AS ScopeAttributes,
+    ctx.6 AS ScopeDroppedAttrCount,
+    ctx.7 AS ScopeSchemaUrl,
     ResourceAttributes['service.name'] AS ServiceName,
     metric.name AS MetricName,
     metric.description AS MetricDescription,
@@ -1323,11 +1326,28 @@ AS SELECT
     dp.22 AS `ValueAtQuantiles.Quantile`,
     dp.23 AS `ValueAtQuantiles.Value`
 FROM otel.otlp_metrics_staging_flat
-ARRAY JOIN resource_metrics.resource.attributes AS r_attributes, resource_metrics.schema_url AS r_schema_url,
-    resource_metrics.scope_metrics.scope AS scopes, resource_metrics.scope_metrics.schema_url AS s_schema_urls,
-    resource_metrics.scope_metrics.metrics AS metrics2
-ARRAY JOIN scopes AS scope, s_schema_urls AS s_schema_url, metrics2 AS metrics
-ARRAY JOIN metrics AS metric
+-- one ARRAY JOIN over every metric (each ARRAY JOIN level copies the data it unnests), beside each
+-- metric's resource and scope, rendered once per scope and repeated for its metrics
+ARRAY JOIN
+    arrayFlatten(resource_metrics.scope_metrics.metrics) AS metric,
+    arrayFlatten(arrayMap(rm -> arrayMap(sm -> arrayWithConstant(length(sm.metrics),
+        (arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [rm.resource.attributes])[1], rm.schema_url, sm.scope.name, sm.scope.version,
+         arrayMap(a -> arrayMap(p -> CAST(arrayMap(x -> (x.1, x.3), arrayFilter((x, n) -> x.1 != n, p, arrayShiftLeft(p.1, 1, concat(p[-1].1, '.')))), 'Map(String, String)'),
+    [arraySort(arrayMap((kv, i) -> (kv.1, i, multiIf(
+    kv.2.string_value IS NOT NULL, assumeNotNull(kv.2.string_value),
+    kv.2.bool_value IS NOT NULL, if(assumeNotNull(kv.2.bool_value), 'true', 'false'),
+    kv.2.int_value IS NOT NULL, toString(assumeNotNull(kv.2.int_value)),
+    kv.2.double_value IS NOT NULL, toString(assumeNotNull(kv.2.double_value)),
+    kv.2.bytes_value IS NOT NULL, base64Encode(assumeNotNull(kv.2.bytes_value)),
+    '')), a, arrayEnumerate(a)))])[1], [sm.scope.attributes])[1], sm.scope.dropped_attributes_count, sm.schema_url)),
+        rm.scope_metrics), resource_metrics)) AS ctx
 -- every kind's points as one list of one tuple shape, so the maps are rendered by one expression each:
 -- (kind, attributes, start, time, flags, exemplars, value, temporality, monotonic, count, sum,
 --  bucket counts, bounds, scale, zero count, +offset, +buckets, -offset, -buckets, min, max, quantiles, values)
