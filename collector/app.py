@@ -29,6 +29,7 @@ Stopper = Callable[[], Awaitable[None]]
 def pipeline_settings(c: CollectorSettings) -> PipelineSettings:
     return PipelineSettings(
         batch_items=c.batch_items,
+        batch_bytes=c.batch_bytes,
         batch_age_s=c.batch_age_ms / 1000,
         max_queue_bytes=c.max_queue_bytes,
         retry_after_s=c.retry_after_s,

@@ -50,7 +50,8 @@ class Rejected(Exception):
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    batch_items: int = 100_000
+    batch_items: int = 120_000
+    batch_bytes: int = 24 * 1024 * 1024
     batch_age_s: float = 0.2
     max_queue_bytes: int = 256 * 1024 * 1024
     retry_after_s: int = 5
@@ -85,14 +86,25 @@ class Source(Protocol):
         """Wake the writer so it drains what is due and ends."""
 
 
-def take_batch(queue: deque[Entry], max_items: int) -> list[Entry]:
-    """Pop entries from the left while they fit in `max_items` (always at least one)."""
+def batch_full(items: int, nbytes: int, cfg: PipelineSettings) -> bool:
+    """True when a batch has reached either limit: the engine's memory per insert grows with both."""
+    return items >= cfg.batch_items or nbytes >= cfg.batch_bytes
+
+
+def take_batch(queue: deque[Entry], cfg: PipelineSettings) -> list[Entry]:
+    """Pop entries from the left while they fit in the batch limits (always at least one)."""
     batch: list[Entry] = []
-    items = 0
-    while queue and (not batch or items + queue[0].payload.items <= max_items):
+    items = nbytes = 0
+    while queue and (
+        not batch
+        or (
+            items + queue[0].payload.items <= cfg.batch_items and nbytes + len(queue[0].payload.body) <= cfg.batch_bytes
+        )
+    ):
         entry = queue.popleft()
         batch.append(entry)
         items += entry.payload.items
+        nbytes += len(entry.payload.body)
     return batch
 
 
@@ -115,6 +127,7 @@ class MemorySource:
         self.metrics = metrics
         self.queue: deque[Entry] = deque()
         self.items = 0
+        self.bytes = 0
         self.cond = threading.Condition()
         self.stopping = False
 
@@ -131,14 +144,15 @@ class MemorySource:
         with self.cond:
             self.queue.append(entry)
             self.items += entry.payload.items
+            self.bytes += len(entry.payload.body)
             self.metrics.queue_items.labels(self.signal).set(self.items)
-            if self.items >= self.cfg.batch_items or len(self.queue) == 1:
+            if batch_full(self.items, self.bytes, self.cfg) or len(self.queue) == 1:
                 self.cond.notify()
 
     def _due(self) -> bool:
         if not self.queue:
             return False
-        if self.stopping or self.items >= self.cfg.batch_items:
+        if self.stopping or batch_full(self.items, self.bytes, self.cfg):
             return True
         return time.monotonic() - self.queue[0].appended >= self.cfg.batch_age_s
 
@@ -151,8 +165,9 @@ class MemorySource:
                 if self.queue:
                     wait = max(0.0, self.cfg.batch_age_s - (time.monotonic() - self.queue[0].appended))
                 self.cond.wait(wait)
-            batch = take_batch(self.queue, self.cfg.batch_items)
+            batch = take_batch(self.queue, self.cfg)
             self.items -= sum(e.payload.items for e in batch)
+            self.bytes -= sum(len(e.payload.body) for e in batch)
             self.metrics.queue_items.labels(self.signal).set(self.items)
             return batch
 

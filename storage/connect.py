@@ -80,7 +80,7 @@ def lock_data_folder(folder: str) -> FolderLock:
 # ClickHouse's allocator (jemalloc, inside chDB) keeps freed pages for 10 s by default, so the process
 # holds several inserts' worth of memory it no longer uses; a background thread returning them after
 # 1 s lowers peak RSS (docs/performance.md). Read once, when chDB loads; a JE_MALLOC_CONF of the user's wins.
-ENGINE_MALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
+ENGINE_MALLOC_CONF = "background_thread:true,dirty_decay_ms:300,muzzy_decay_ms:0"
 
 
 def open_client(target: Target, connect_timeout_s: float = 10.0) -> Client:

@@ -145,16 +145,20 @@ class SignalLog:
         with self.lock:
             return self.sizes.get(n, 0)
 
-    def read(self, start: Position, upto: Position, max_items: int) -> tuple[list[tuple[Position, Record]], Position]:
-        """Read records from `start` up to `upto` until `max_items` items; return them and where to go on.
+    def read(
+        self, start: Position, upto: Position, max_items: int, max_bytes: int = 1 << 62
+    ) -> tuple[list[tuple[Position, Record]], Position]:
+        """Read records from `start` up to `upto` until `max_items` items or `max_bytes` of bodies.
+
+        Return them and where to go on.
 
         A corrupt record (a torn tail after a crash, a damaged disk) is logged with its segment and
         offset and skipped: reading resumes at the next record marker, so it never blocks the rest.
         """
         out: list[tuple[Position, Record]] = []
-        items = 0
+        items = nbytes = 0
         n, off = start
-        while (n, off) < upto and items < max_items:
+        while (n, off) < upto and items < max_items and nbytes < max_bytes:
             limit = self._limit(n, upto)
             fd = self._reader(n)
             if fd is None or off >= limit:
@@ -179,6 +183,7 @@ class SignalLog:
                 continue
             out.append(((n, off), record))
             items += record.payload.items
+            nbytes += len(record.payload.body)
             off += record.size
         return out, (n, off)
 

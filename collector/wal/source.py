@@ -7,7 +7,7 @@ import time
 from collections import deque
 
 from collector.otlp.model import Signal
-from collector.pipeline import Entry, PipelineSettings, Refused, take_batch
+from collector.pipeline import Entry, PipelineSettings, Refused, batch_full, take_batch
 from collector.wal.records import Record
 from collector.wal.segments import Inflight, Position, SignalLog, State
 
@@ -24,6 +24,7 @@ class WalSource:
         self.read_pos = log.state.done
         self.pending: deque[Entry] = deque()
         self.pending_items = 0
+        self.pending_bytes = 0
         self.stopping = False
         self.oldest_ns = 0  # append time of the oldest record not yet stored (0: none)
         self._replay = log.state.inflight
@@ -40,26 +41,35 @@ class WalSource:
     # --- the writer thread -----------------------------------------------------------------
 
     def _fill(self) -> None:
-        room = self.cfg.batch_items - self.pending_items
-        if room <= 0 or self.read_pos >= self.log.synced_end:
+        if self._full() or self.read_pos >= self.log.synced_end:
             return
-        records, self.read_pos = self.log.read(self.read_pos, self.log.synced_end, room)
+        records, self.read_pos = self.log.read(
+            self.read_pos,
+            self.log.synced_end,
+            self.cfg.batch_items - self.pending_items,
+            self.cfg.batch_bytes - self.pending_bytes,
+        )
         entries = _entries(records)
         self.pending.extend(entries)
         self.pending_items += sum(e.payload.items for e in entries)
+        self.pending_bytes += sum(len(e.payload.body) for e in entries)
         if self.pending and not self.oldest_ns:
             self.oldest_ns = int(self.pending[0].appended * 1e9)
+
+    def _full(self) -> bool:
+        return batch_full(self.pending_items, self.pending_bytes, self.cfg)
 
     def _due(self) -> bool:
         if not self.pending:
             return False
-        if self.stopping or self.pending_items >= self.cfg.batch_items:
+        if self.stopping or self._full():
             return True
         return time.time() - self.pending[0].appended >= self.cfg.batch_age_s
 
     def _take(self) -> list[Entry]:
-        batch = take_batch(self.pending, self.cfg.batch_items)
+        batch = take_batch(self.pending, self.cfg)
         self.pending_items -= sum(e.payload.items for e in batch)
+        self.pending_bytes -= sum(len(e.payload.body) for e in batch)
         return batch
 
     def _replayed_batch(self, inflight: Inflight) -> list[Entry]:
@@ -78,7 +88,7 @@ class WalSource:
             if self._due():
                 return self._take()
             with self.cond:
-                if self.read_pos < self.log.synced_end and self.pending_items < self.cfg.batch_items:
+                if self.read_pos < self.log.synced_end and not self._full():
                     continue
                 if self.stopping and not self.pending:
                     return None

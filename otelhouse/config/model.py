@@ -65,9 +65,14 @@ class CollectorSettings:
         128, "OTLP requests decoded or waiting to be durable at once; more get 429 + Retry-After"
     )
     batch_items: int = setting(
-        100_000,
+        120_000,
         "items (spans, log records, points) per insert: flush when reached. Each insert has a fixed cost, "
         "so larger batches store faster but the embedded engine needs more memory (docs/performance.md)",
+    )
+    batch_bytes: int = setting(
+        24 * 1024 * 1024,
+        "OTLP protobuf bytes per insert: flush when reached, whichever of this and batch_items comes first. "
+        "The embedded engine needs roughly 20x this in memory during an insert (docs/performance.md)",
     )
     batch_age_ms: int = setting(200, "flush a batch this old even when it is small")
     max_queue_bytes: int = setting(

@@ -43,6 +43,7 @@ def validate(s: Settings) -> list[str]:
         "max_decompressed_bytes",
         "grpc_max_message_bytes",
         "batch_items",
+        "batch_bytes",
         "batch_age_ms",
         "max_queue_bytes",
         "retry_after_s",

@@ -62,6 +62,15 @@ async def test_batch_flushes_at_size_before_age() -> None:
     assert [sum(p.items for p in b) for b in sink.batches] == [100, 100]
 
 
+async def test_batch_flushes_at_bytes_before_items() -> None:
+    """Engine memory per insert grows with its bytes: large items make smaller batches."""
+    sink = RecordingSink()
+    pipeline = make(sink, batch_items=10_000, batch_bytes=200, batch_age_s=30)
+    await asyncio.wait_for(asyncio.gather(*(pipeline.submit(payload(items=5, size=100)) for _ in range(6))), 5)
+    pipeline.stop()
+    assert [sum(len(p.body) for p in b) for b in sink.batches] == [200, 200, 200]
+
+
 async def test_full_queue_refuses_with_429_semantics() -> None:
     sink = RecordingSink()
     sink.gate.clear()  # storage is slow: nothing finishes

@@ -76,6 +76,16 @@ def test_torn_tail_and_corrupt_middle_are_skipped(tmp_path: Path, caplog: pytest
     log.close()
 
 
+def test_read_stops_at_the_byte_limit(tmp_path: Path) -> None:
+    log = SignalLog(tmp_path, 1 << 20)
+    _write(log, *(Payload(Signal.TRACES, Route.NATIVE, bytes(100), 1) for _ in range(5)))
+    records, end = log.read(log.state.done, log.synced_end, 10_000, max_bytes=250)
+    assert len(records) == 3  # whole records: the one that crosses the limit is the last
+    rest, _ = log.read(end, log.synced_end, 10_000, max_bytes=1)
+    assert len(rest) == 1
+    log.close()
+
+
 def test_segments_rotate_and_stored_ones_are_deleted(tmp_path: Path) -> None:
     log = SignalLog(tmp_path, 300)
     payloads = [Payload(Signal.TRACES, Route.NATIVE, bytes(200), 1) for _ in range(4)]
