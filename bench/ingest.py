@@ -95,6 +95,10 @@ class Collector:
                 return int(line.split()[1]) / 1024
         return 0.0
 
+    def reset_peak_rss(self) -> None:
+        """Start a new peak: Linux resets VmHWM to the current RSS on '5' written to clear_refs."""
+        Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
+
     def backlog_bytes(self) -> float:
         """Bytes acknowledged but not yet stored (the write-ahead log's backlog), from /metrics."""
         from prometheus_client.parser import text_string_to_metric_families
@@ -159,14 +163,17 @@ def run_collector(data: Path, database: str, native: bool, protocols: list[str],
         for signal_name in args.signals:
             for protocol in protocols:
                 say(f"  {label:6} {signal_name:7} {protocol:4} ... {args.seconds}s x {args.procs} senders")
+                collector.reset_peak_rss()
                 r = load(collector, protocol, signal_name, args)
+                r["peak_rss_mib"] = round(collector.peak_rss_mib(), 1)
                 results[f"{signal_name}/{protocol}"] = r
                 say(
                     f"  {label:6} {signal_name:7} {protocol:4} {r['rate']:>10,.0f} items/s stored "
                     f"(accepted {r['accept_rate']:,.0f}/s, drained {r['drain_s']} s after; refused {r['refused']}, "
-                    f"failed {r['failed']}, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms)"
+                    f"failed {r['failed']}, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+                    f"peak RSS {r['peak_rss_mib']} MiB)"
                 )
-        results["peak_rss_mib"] = round(collector.peak_rss_mib(), 1)
+        results["peak_rss_mib"] = max(r["peak_rss_mib"] for r in results.values())
     finally:
         collector.stop()
     say(f"  {label} collector peak RSS {results.get('peak_rss_mib')} MiB")

@@ -51,7 +51,7 @@ class Rejected(Exception):
 @dataclass(frozen=True)
 class PipelineSettings:
     batch_items: int = 120_000
-    batch_bytes: int = 24 * 1024 * 1024
+    batch_bytes: int = 20 * 1024 * 1024
     batch_age_s: float = 0.2
     max_queue_bytes: int = 256 * 1024 * 1024
     retry_after_s: int = 5

@@ -33,6 +33,9 @@ def native_settings(signal: Signal, dedup_token: str | None = None) -> dict[str,
         "format_schema_message_name": STAGING[signal][1],
         # toJSONString in the views escapes '/' by this setting; pin it to what the Python rule does
         "output_format_json_escape_forward_slashes": 1,
+        # one thread: the collector's own threads and its senders share the cores, and a second
+        # ClickHouse thread per insert cost 10-15% throughput end to end (docs/performance.md)
+        "max_threads": 1,
     }
     if signal is Signal.METRICS:
         # five light views split the rendered points block by kind; most of each one's cost is

@@ -70,7 +70,7 @@ class CollectorSettings:
         "so larger batches store faster but the embedded engine needs more memory (docs/performance.md)",
     )
     batch_bytes: int = setting(
-        24 * 1024 * 1024,
+        20 * 1024 * 1024,
         "OTLP protobuf bytes per insert: flush when reached, whichever of this and batch_items comes first. "
         "The embedded engine needs roughly 20x this in memory during an insert (docs/performance.md)",
     )
