@@ -186,6 +186,7 @@ def ceilings(client, database: str, signal_name: str, args) -> dict:
     The workload's values are all scalars, so the collector routes it FLAT; the same bodies through
     the nested staging types (Route.NATIVE, what requests with arrays or kvlists take) are measured too.
     """
+    from collector.app import EMBEDDED_INSERT_THREADS
     from collector.otlp.model import Payload, Route, Signal
     from collector.otlp.rows import build_tables
     from storage.schema import SchemaOptions
@@ -208,7 +209,7 @@ def ceilings(client, database: str, signal_name: str, args) -> dict:
         payloads = [Payload(sig, route, b, n) for b, n in batch]
         started = time.perf_counter()
         for _ in range(rounds):
-            write_payloads(client, opts, payloads)
+            write_payloads(client, opts, payloads, max_threads=EMBEDDED_INSERT_THREADS)
         rates[f"{route}_insert"] = items * rounds / (time.perf_counter() - started)
     return rates
 

@@ -36,11 +36,17 @@ def pipeline_settings(c: CollectorSettings) -> PipelineSettings:
     )
 
 
+# The embedded engine shares the cores with the collector's event loop and writer threads: one
+# ClickHouse thread per insert stores 10-15% more end to end than two (docs/performance.md).
+EMBEDDED_INSERT_THREADS = 1
+
+
 def store_sink(store: Store) -> Callable[[list[Payload], str], None]:
     """Write a batch through the store's per-thread client; storage errors come out as StoreErrors."""
+    threads = EMBEDDED_INSERT_THREADS if store.target.kind == "chdb" else 0
 
     def sink(payloads: list[Payload], token: str) -> None:
-        store.call(lambda client: write_payloads(client, store.opts, payloads, token))
+        store.call(lambda client: write_payloads(client, store.opts, payloads, token, threads))
 
     return sink
 

@@ -8,6 +8,7 @@ import os
 import sys
 
 from otelhouse.config import ConfigError, Settings, load_settings, production_problems
+from otelhouse.memory import tune_malloc
 
 DESCRIPTION = """\
 otelhouse: a self-hosted observability stack on ClickHouse.
@@ -79,6 +80,7 @@ def _migrate(settings: Settings) -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
+    tune_malloc()
     if args.config:
         os.environ["OTELHOUSE_CONFIG"] = args.config
     from collector.wal.log import WalUnavailable

@@ -25,18 +25,20 @@ def otlp_proto() -> str:
     return resources.files("storage").joinpath("proto", "otlp.proto").read_text()
 
 
-def native_settings(signal: Signal, dedup_token: str | None = None) -> dict[str, str | int]:
-    """Return the insert settings that make ClickHouse parse the bodies as one OTLP request."""
+def native_settings(signal: Signal, dedup_token: str | None = None, max_threads: int = 0) -> dict[str, str | int]:
+    """Return the insert settings that make ClickHouse parse the bodies as one OTLP request.
+
+    `max_threads` (0: the server's default) caps ClickHouse's threads for the insert.
+    """
     settings: dict[str, str | int] = {
         "format_schema_source": "string",
         "format_schema": otlp_proto(),
         "format_schema_message_name": STAGING[signal][1],
         # toJSONString in the views escapes '/' by this setting; pin it to what the Python rule does
         "output_format_json_escape_forward_slashes": 1,
-        # one thread: the collector's own threads and its senders share the cores, and a second
-        # ClickHouse thread per insert cost 10-15% throughput end to end (docs/performance.md)
-        "max_threads": 1,
     }
+    if max_threads:
+        settings["max_threads"] = max_threads
     if signal is Signal.METRICS:
         # five light views split the rendered points block by kind; most of each one's cost is
         # per-insert query analysis, so they run side by side
@@ -47,7 +49,11 @@ def native_settings(signal: Signal, dedup_token: str | None = None) -> dict[str,
 
 
 def write_payloads(
-    client: Client, opts: SchemaOptions, payloads: list[Payload], dedup_token: str | None = None
+    client: Client,
+    opts: SchemaOptions,
+    payloads: list[Payload],
+    dedup_token: str | None = None,
+    max_threads: int = 0,
 ) -> None:
     """Store every payload's rows; return only after ClickHouse has stored every row.
 
@@ -55,7 +61,8 @@ def write_payloads(
     that route's staging table (serialized requests concatenated merge into one request); PYTHON ones
     become columns inserted per table.
     With `dedup_token`, each insert carries a token derived from it, so replaying the same batch
-    (a write-ahead log after a crash) stores nothing twice. clickhouse-connect errors propagate.
+    (a write-ahead log after a crash) stores nothing twice. `max_threads` caps ClickHouse's threads
+    per native insert (0: the server's default). clickhouse-connect errors propagate.
     """
     groups: dict[tuple[Signal, Route], list[bytes]] = defaultdict(list)
     for p in payloads:
@@ -68,7 +75,7 @@ def write_payloads(
                 f"{opts.database}.{STAGING[signal][0]}{suffix}",
                 insert_block=b"".join(bodies),
                 fmt="ProtobufSingle",
-                settings=native_settings(signal, token),
+                settings=native_settings(signal, token, max_threads),
             )
             continue
         for table, columns in build_tables(signal, bodies).items():
