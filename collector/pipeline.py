@@ -86,26 +86,52 @@ class Source(Protocol):
         """Wake the writer so it drains what is due and ends."""
 
 
-def batch_full(items: int, nbytes: int, cfg: PipelineSettings) -> bool:
-    """True when a batch has reached either limit: the engine's memory per insert grows with both."""
-    return items >= cfg.batch_items or nbytes >= cfg.batch_bytes
+class Pending:
+    """Entries waiting to be batched, oldest first, with their item and byte totals.
 
+    A batch ends at collector.batch_items or batch_bytes, whichever is reached first: the engine's
+    memory per insert grows with both.
+    """
 
-def take_batch(queue: deque[Entry], cfg: PipelineSettings) -> list[Entry]:
-    """Pop entries from the left while they fit in the batch limits (always at least one)."""
-    batch: list[Entry] = []
-    items = nbytes = 0
-    while queue and (
-        not batch
-        or (
-            items + queue[0].payload.items <= cfg.batch_items and nbytes + len(queue[0].payload.body) <= cfg.batch_bytes
-        )
-    ):
-        entry = queue.popleft()
-        batch.append(entry)
-        items += entry.payload.items
-        nbytes += len(entry.payload.body)
-    return batch
+    def __init__(self, cfg: PipelineSettings) -> None:
+        self.cfg = cfg
+        self.entries: deque[Entry] = deque()
+        self.items = 0
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def add(self, entries: list[Entry]) -> None:
+        self.entries.extend(entries)
+        self.items += sum(e.payload.items for e in entries)
+        self.bytes += sum(len(e.payload.body) for e in entries)
+
+    def full(self) -> bool:
+        return self.items >= self.cfg.batch_items or self.bytes >= self.cfg.batch_bytes
+
+    def oldest(self) -> float:
+        """When the oldest entry was appended (its clock is the source's)."""
+        return self.entries[0].appended
+
+    def take(self) -> list[Entry]:
+        """Pop entries from the left while they fit in the batch limits (always at least one)."""
+        batch: list[Entry] = []
+        items = nbytes = 0
+        while self.entries and (
+            not batch
+            or (
+                items + self.entries[0].payload.items <= self.cfg.batch_items
+                and nbytes + len(self.entries[0].payload.body) <= self.cfg.batch_bytes
+            )
+        ):
+            entry = self.entries.popleft()
+            batch.append(entry)
+            items += entry.payload.items
+            nbytes += len(entry.payload.body)
+        self.items -= items
+        self.bytes -= nbytes
+        return batch
 
 
 def _settle(future: asyncio.Future, error: BaseException | None) -> None:
@@ -125,9 +151,7 @@ class MemorySource:
         self.cfg = cfg
         self.budget = budget
         self.metrics = metrics
-        self.queue: deque[Entry] = deque()
-        self.items = 0
-        self.bytes = 0
+        self.queue = Pending(cfg)
         self.cond = threading.Condition()
         self.stopping = False
 
@@ -142,19 +166,17 @@ class MemorySource:
                 overloaded=True,
             )
         with self.cond:
-            self.queue.append(entry)
-            self.items += entry.payload.items
-            self.bytes += len(entry.payload.body)
-            self.metrics.queue_items.labels(self.signal).set(self.items)
-            if batch_full(self.items, self.bytes, self.cfg) or len(self.queue) == 1:
+            self.queue.add([entry])
+            self.metrics.queue_items.labels(self.signal).set(self.queue.items)
+            if self.queue.full() or len(self.queue) == 1:
                 self.cond.notify()
 
     def _due(self) -> bool:
         if not self.queue:
             return False
-        if self.stopping or batch_full(self.items, self.bytes, self.cfg):
+        if self.stopping or self.queue.full():
             return True
-        return time.monotonic() - self.queue[0].appended >= self.cfg.batch_age_s
+        return time.monotonic() - self.queue.oldest() >= self.cfg.batch_age_s
 
     def next_batch(self) -> list[Entry] | None:
         with self.cond:
@@ -163,12 +185,10 @@ class MemorySource:
                     return None
                 wait = None
                 if self.queue:
-                    wait = max(0.0, self.cfg.batch_age_s - (time.monotonic() - self.queue[0].appended))
+                    wait = max(0.0, self.cfg.batch_age_s - (time.monotonic() - self.queue.oldest()))
                 self.cond.wait(wait)
-            batch = take_batch(self.queue, self.cfg)
-            self.items -= sum(e.payload.items for e in batch)
-            self.bytes -= sum(len(e.payload.body) for e in batch)
-            self.metrics.queue_items.labels(self.signal).set(self.items)
+            batch = self.queue.take()
+            self.metrics.queue_items.labels(self.signal).set(self.queue.items)
             return batch
 
     def token(self, batch: list[Entry]) -> str:

@@ -35,9 +35,10 @@ class Migration:
 # What a variant changes in the rendering. The flat fast path declares every OTLP AnyValue as a scalar
 # (no arrays or kvlists), which makes ClickHouse analyse its views' queries 3-4x faster on each insert;
 # the collector routes a request there only when no value in it is an array or a kvlist.
+FLAT_SUFFIX = "_flat"  # the flat variant's objects are named like the nested ones, plus this
 VARIANTS: dict[str, dict[str, str]] = {
     "": {"flat": ""},
-    "flat": {"flat": "_flat", "otlp_anyvalue": "${otlp_scalar}", "otlp_text": "${otlp_text_flat}"},
+    "flat": {"flat": FLAT_SUFFIX, "otlp_anyvalue": "${otlp_scalar}", "otlp_text": "${otlp_text_flat}"},
 }
 
 
@@ -87,7 +88,7 @@ _FLAT_OF = (
     "0016_otlp_metrics_points_mv",
 )
 MIGRATIONS += tuple(
-    replace(m, name=f"{n:04d}_{m.obj}_flat", obj=f"{m.obj}_flat", source=m.name, variant="flat")
+    replace(m, name=f"{n:04d}_{m.obj}{FLAT_SUFFIX}", obj=f"{m.obj}{FLAT_SUFFIX}", source=m.name, variant="flat")
     for n, m in enumerate((m for m in MIGRATIONS if m.name in _FLAT_OF), start=len(MIGRATIONS) + 1)
 )
 

@@ -10,7 +10,7 @@ from clickhouse_connect.driver import Client
 
 from collector.otlp.model import Payload, Route, Signal
 from collector.otlp.rows import build_tables
-from storage.schema import SchemaOptions
+from storage.schema import FLAT_SUFFIX, SchemaOptions
 
 STAGING = {
     Signal.TRACES: ("otlp_traces_staging", "ExportTraceServiceRequest"),
@@ -70,7 +70,7 @@ def write_payloads(
     for (signal, route), bodies in groups.items():
         token = f"{dedup_token}:{signal}:{route}" if dedup_token else None
         if route is not Route.PYTHON:
-            suffix = "_flat" if route is Route.FLAT else ""
+            suffix = FLAT_SUFFIX if route is Route.FLAT else ""
             client.raw_insert(
                 f"{opts.database}.{STAGING[signal][0]}{suffix}",
                 insert_block=b"".join(bodies),

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 
 from collector.otlp.model import Signal
-from collector.pipeline import Entry, PipelineSettings, Refused, batch_full, take_batch
+from collector.pipeline import Entry, Pending, PipelineSettings, Refused
 from collector.wal.records import Record
 from collector.wal.segments import Inflight, Position, SignalLog, State
 
@@ -22,9 +21,7 @@ class WalSource:
         self.cfg = cfg
         self.cond = threading.Condition()
         self.read_pos = log.state.done
-        self.pending: deque[Entry] = deque()
-        self.pending_items = 0
-        self.pending_bytes = 0
+        self.pending = Pending(cfg)
         self.stopping = False
         self.oldest_ns = 0  # append time of the oldest record not yet stored (0: none)
         self._replay = log.state.inflight
@@ -41,36 +38,24 @@ class WalSource:
     # --- the writer thread -----------------------------------------------------------------
 
     def _fill(self) -> None:
-        if self._full() or self.read_pos >= self.log.synced_end:
+        if self.pending.full() or self.read_pos >= self.log.synced_end:
             return
         records, self.read_pos = self.log.read(
             self.read_pos,
             self.log.synced_end,
-            self.cfg.batch_items - self.pending_items,
-            self.cfg.batch_bytes - self.pending_bytes,
+            self.cfg.batch_items - self.pending.items,
+            self.cfg.batch_bytes - self.pending.bytes,
         )
-        entries = _entries(records)
-        self.pending.extend(entries)
-        self.pending_items += sum(e.payload.items for e in entries)
-        self.pending_bytes += sum(len(e.payload.body) for e in entries)
+        self.pending.add(_entries(records))
         if self.pending and not self.oldest_ns:
-            self.oldest_ns = int(self.pending[0].appended * 1e9)
-
-    def _full(self) -> bool:
-        return batch_full(self.pending_items, self.pending_bytes, self.cfg)
+            self.oldest_ns = int(self.pending.oldest() * 1e9)
 
     def _due(self) -> bool:
         if not self.pending:
             return False
-        if self.stopping or self._full():
+        if self.stopping or self.pending.full():
             return True
-        return time.time() - self.pending[0].appended >= self.cfg.batch_age_s
-
-    def _take(self) -> list[Entry]:
-        batch = take_batch(self.pending, self.cfg)
-        self.pending_items -= sum(e.payload.items for e in batch)
-        self.pending_bytes -= sum(len(e.payload.body) for e in batch)
-        return batch
+        return time.time() - self.pending.oldest() >= self.cfg.batch_age_s
 
     def _replayed_batch(self, inflight: Inflight) -> list[Entry]:
         records, _ = self.log.read(inflight.start, inflight.end, 1 << 62)
@@ -86,15 +71,15 @@ class WalSource:
         while True:
             self._fill()
             if self._due():
-                return self._take()
+                return self.pending.take()
             with self.cond:
-                if self.read_pos < self.log.synced_end and not self._full():
+                if self.read_pos < self.log.synced_end and not self.pending.full():
                     continue
                 if self.stopping and not self.pending:
                     return None
                 wait = None
                 if self.pending:
-                    wait = max(0.0, self.cfg.batch_age_s - (time.time() - self.pending[0].appended))
+                    wait = max(0.0, self.cfg.batch_age_s - (time.time() - self.pending.oldest()))
                 self.cond.wait(wait)
 
     def token(self, batch: list[Entry]) -> str:
@@ -116,7 +101,7 @@ class WalSource:
         # stored, or rejected as invalid (logged and counted by the writer): either way done
         self.finished_records += sum(1 for e in batch if e.ref[0] >= self.log.start)
         self.log.save_state(State(batch[-1].ref[1]), durable=False)
-        self.oldest_ns = int(self.pending[0].appended * 1e9) if self.pending else 0
+        self.oldest_ns = int(self.pending.oldest() * 1e9) if self.pending else 0
 
     def stop(self) -> None:
         with self.cond:
