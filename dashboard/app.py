@@ -5,26 +5,48 @@ from __future__ import annotations
 import jinja2
 from aiohttp import web
 
-from dashboard import start
+from dashboard import api_logs, api_metrics, api_services, api_traces, pages, start
 from dashboard.appstate import JINJA_KEY, SETTINGS_KEY, TEMPLATES
+from dashboard.respond import errors
 from otelhouse.config import Settings
 from otelhouse.health import add_health_routes
 from storage import Store
 
-
-async def home(request: web.Request) -> web.Response:
-    raise web.HTTPFound("/start")
+ROUTES = [
+    web.get("/", pages.home),
+    web.get("/start", start.page),
+    web.get("/services", pages.services),
+    web.get("/services/{service}", pages.service),
+    web.get("/map", pages.service_map),
+    web.get("/traces", pages.traces),
+    web.get("/traces/{trace_id}", pages.trace),
+    web.get("/logs", pages.logs),
+    web.get("/metrics", pages.metrics),
+    web.get("/static/plotly.min.js", pages.plotly_js),
+    web.get("/api/start", start.data),
+    web.get("/api/services", api_services.services),
+    web.get("/api/services/{service}", api_services.service),
+    web.get("/api/map", api_services.service_map),
+    web.get("/api/traces", api_traces.search),
+    web.get("/api/traces/{trace_id}", api_traces.trace),
+    web.get("/api/logs", api_logs.lines),
+    web.get("/api/logs/histogram", api_logs.histogram),
+    web.get("/api/logs/context", api_logs.context),
+    web.get("/api/logs/tail", api_logs.tail),
+    web.get("/api/logs/services", api_logs.services),
+    web.get("/api/metrics", api_metrics.catalog),
+    web.get("/api/metrics/series", api_metrics.series),
+    web.static("/static", pages.STATIC),
+]
 
 
 def create_app(settings: Settings, store: Store) -> web.Application:
     """Build the dashboard application on a store."""
-    app = web.Application()
+    app = web.Application(middlewares=[errors])
     app[SETTINGS_KEY] = settings
     app[JINJA_KEY] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(default=True)
     )
     add_health_routes(app, store)
-    app.router.add_get("/", home)
-    app.router.add_get("/start", start.page)
-    app.router.add_get("/api/start", start.data)
+    app.router.add_routes(ROUTES)
     return app

@@ -42,3 +42,12 @@ def arrivals_since(client: Client, database: str, minutes: int) -> list[Arrival]
     )
     rows = client.query(sql, parameters={"minutes": minutes}).result_rows
     return [Arrival(signal=r[0], service=r[1], items=int(r[2]), last_seen=r[3]) for r in rows]
+
+
+def has_telemetry(client: Client, database: str) -> bool:
+    """Return whether any span or log line is stored (the home page opens the services then)."""
+    sql = (
+        f"SELECT (SELECT count() FROM (SELECT 1 FROM {database}.otel_traces LIMIT 1)) "
+        f"+ (SELECT count() FROM (SELECT 1 FROM {database}.otel_logs LIMIT 1))"
+    )
+    return bool(client.query(sql).result_rows[0][0])

@@ -1,0 +1,85 @@
+"""What every read query shares: a time window, bound placeholders for filters, rows as dicts.
+
+SQL text here is built only from constants and from the *number* of filters; every value a user gave
+is a bound parameter (`{name:Type}`), never part of the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from clickhouse_connect.driver import Client
+
+NS = 1_000_000_000
+ENTRY_KINDS = ("Server", "Consumer")  # spans that measure a service's own requests
+CALL_KINDS = ("Client", "Producer")  # spans that call another service
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time range [start_ns, end_ns) and the chart step in seconds."""
+
+    start_ns: int
+    end_ns: int
+    step_s: int = 60
+
+    @property
+    def params(self) -> dict[str, int]:
+        return {"start": self.start_ns, "end": self.end_ns, "step": self.step_s}
+
+    def previous(self) -> Window:
+        """Return the window of the same length just before this one."""
+        length = self.end_ns - self.start_ns
+        return Window(self.start_ns - length, self.start_ns, self.step_s)
+
+
+def time_clause(column: str = "Timestamp", start: str = "start", end: str = "end") -> str:
+    """Return the bound condition `column` in [start, end)."""
+    lo, hi = f"fromUnixTimestamp64Nano({{{start}:Int64}})", f"fromUnixTimestamp64Nano({{{end}:Int64}})"
+    return f"{column} >= {lo} AND {column} < {hi}"
+
+
+def bucket_expr(column: str = "Timestamp") -> str:
+    """Return the start of the step bucket holding `column`, in Unix seconds."""
+    return f"toUInt32(intDiv(toUnixTimestamp({column}), {{step:UInt32}}) * {{step:UInt32}})"
+
+
+@dataclass(frozen=True)
+class AttrFilter:
+    """An attribute condition: key=value, key!=value, key exists, or key absent."""
+
+    key: str
+    op: str  # "=", "!=", "exists", "absent"
+    value: str = ""
+
+
+@dataclass
+class Conditions:
+    """WHERE terms and their bound parameters, grown one filter at a time."""
+
+    terms: list[str] = field(default_factory=list)
+    params: dict[str, object] = field(default_factory=dict)
+
+    def add(self, term: str, **params: object) -> None:
+        self.terms.append(term)
+        self.params.update(params)
+
+    def attrs(self, filters: Sequence[AttrFilter], maps: Sequence[str]) -> None:
+        """Add one term per attribute filter, matching the key in any of the named map columns."""
+        for i, f in enumerate(filters):
+            k, v = f"ak{i}", f"av{i}"
+            has = " OR ".join(f"mapContains({m}, {{{k}:String}})" for m in maps)
+            equal = " OR ".join(f"{m}[{{{k}:String}}] = {{{v}:String}}" for m in maps)
+            term = {"=": equal, "!=": f"NOT ({equal})", "exists": has, "absent": f"NOT ({has})"}[f.op]
+            self.add(f"({term})", **{k: f.key, v: f.value})
+
+    def sql(self) -> str:
+        return " AND ".join(self.terms) if self.terms else "1"
+
+
+def rows(client: Client, sql: str, params: dict[str, object]) -> list[dict]:
+    """Run a query and return its rows as dicts keyed by column name."""
+    result = client.query(sql, parameters=params)
+    names = result.column_names
+    return [dict(zip(names, r, strict=True)) for r in result.result_rows]

@@ -1,0 +1,39 @@
+"""The service map: calls between services, from client/producer spans and their server/consumer children."""
+
+from __future__ import annotations
+
+from clickhouse_connect.driver import Client
+
+from storage.queries.common import CALL_KINDS, ENTRY_KINDS, Window, rows, time_clause
+
+_CALLS = "SpanKind IN ('" + "','".join(CALL_KINDS) + "')"
+_ENTRY = "SpanKind IN ('" + "','".join(ENTRY_KINDS) + "')"
+
+
+def service_edges(client: Client, db: str, w: Window, service: str | None = None) -> list[dict]:
+    """Return caller -> callee edges with call count, errors (either side) and the callee's p95.
+
+    An edge is a client or producer span whose child, a server or consumer span, belongs to another
+    service. When `service` is given, only edges touching it.
+    """
+    touch = "caller = {service:String} OR callee = {service:String}" if service is not None else "1"
+    sql = f"""
+        SELECT p.ServiceName AS caller, c.ServiceName AS callee, count() AS calls,
+            countIf(p.StatusCode = 'Error' OR c.StatusCode = 'Error') AS errors,
+            quantile(0.95)(c.Duration) AS p95_ns
+        FROM (
+            SELECT TraceId, SpanId, ServiceName, StatusCode FROM {db}.otel_traces
+            WHERE {time_clause()} AND {_CALLS}
+        ) AS p
+        INNER JOIN (
+            SELECT TraceId, ParentSpanId, ServiceName, StatusCode, Duration FROM {db}.otel_traces
+            WHERE {time_clause()} AND {_ENTRY} AND ParentSpanId != ''
+        ) AS c ON c.TraceId = p.TraceId AND c.ParentSpanId = p.SpanId
+        WHERE caller != callee AND ({touch})
+        GROUP BY caller, callee ORDER BY caller, callee"""
+    seconds = (w.end_ns - w.start_ns) / 1e9
+    out = rows(client, sql, {**w.params, "service": service or ""})
+    for e in out:
+        e["rate"] = e["calls"] / seconds
+        e["error_rate"] = e["errors"] / e["calls"]
+    return out

@@ -1,0 +1,129 @@
+"""The metrics explorer: the catalogue of metrics, and points per step aggregated across series.
+
+Counters' rate and increase handle resets in SQL (a value that drops, or a new start time, starts
+over from zero); histogram points come back per series and step for dashboard/metricmath.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from clickhouse_connect.driver import Client
+
+from storage.queries.common import AttrFilter, Conditions, Window, bucket_expr, rows, time_clause
+
+KINDS = ("gauge", "sum", "histogram", "exponential_histogram", "summary")
+AGGREGATES = {"sum": "sum", "avg": "avg", "min": "min", "max": "max"}  # user word -> SQL function
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """One metric's series: label filters and the labels to group by ('service.name' is the service)."""
+
+    name: str
+    kind: str
+    attrs: tuple[AttrFilter, ...] = field(default_factory=tuple)
+    group_by: tuple[str, ...] = ()
+
+
+def metric_catalog(client: Client, db: str, w: Window, search: str = "", limit: int = 500) -> list[dict]:
+    """Return metrics with a point in the window whose name contains `search`: kind, unit, labels."""
+    parts = " UNION ALL ".join(
+        f"""SELECT '{kind}' AS kind, MetricName, MetricUnit, MetricDescription, mapKeys(Attributes) AS keys,
+            {"toUInt8(IsMonotonic)" if kind == "sum" else "toUInt8(0)"} AS monotonic, ServiceName
+            FROM {db}.otel_metrics_{kind} WHERE {time_clause("TimeUnix")}
+            AND positionCaseInsensitive(MetricName, {{search:String}}) > 0"""
+        for kind in KINDS
+    )
+    sql = f"""SELECT MetricName AS name, kind, any(MetricUnit) AS unit, any(MetricDescription) AS description,
+            arraySort(groupUniqArrayArray(keys)) AS labels, max(monotonic) AS monotonic,
+            arraySort(groupUniqArray(ServiceName)) AS services
+        FROM ({parts}) GROUP BY name, kind ORDER BY name, kind LIMIT {{limit:UInt32}}"""
+    return rows(client, sql, {**w.params, "search": search, "limit": limit})
+
+
+def _common(q: MetricQuery, w: Window) -> tuple[Conditions, dict]:
+    c = Conditions()
+    c.add("MetricName = {name:String}", name=q.name)
+    c.attrs(q.attrs, ("Attributes", "ResourceAttributes"))
+    # one step before the window gives the first step a baseline for counters and histograms
+    params = {**w.params, **c.params, "group": list(q.group_by), "fetch_start": w.start_ns - w.step_s * 10**9}
+    return c, params
+
+
+# a summary's value is its mean (sum / count); its quantiles are not comparable across series
+_VALUE = {"gauge": "Value", "sum": "Value", "summary": "if(Count > 0, Sum / Count, nan)"}
+_GROUP = "arrayMap(k -> if(k = 'service.name', ServiceName, Attributes[k]), {group:Array(String)})"
+_SERIES = "cityHash64(ServiceName, Attributes)"
+
+
+def value_series(client: Client, db: str, w: Window, q: MetricQuery, agg: str) -> list[dict]:
+    """Return agg over series of each series' last value per step, per group (gauge, sum, summary)."""
+    c, params = _common(q, w)
+    sql = f"""SELECT t, g, {AGGREGATES[agg]}(v) AS value FROM (
+            SELECT {bucket_expr("TimeUnix")} AS t, {_GROUP} AS g, {_SERIES} AS s,
+                argMax({_VALUE[q.kind]}, TimeUnix) AS v
+            FROM {db}.otel_metrics_{q.kind} WHERE {time_clause("TimeUnix")} AND {c.sql()} GROUP BY t, g, s
+        ) GROUP BY t, g ORDER BY g, t"""
+    return rows(client, sql, params)
+
+
+def counter_increase(client: Client, db: str, w: Window, q: MetricQuery) -> list[dict]:
+    """Return the increase per step per group of a sum, summed over series, with counter resets handled.
+
+    Delta points count as they are. A cumulative point adds its difference from the series' previous
+    point; after a reset (lower value or new start time) it adds its whole value. A series' first
+    point adds its value only when the series started inside the fetched range, else it is a baseline.
+    """
+    c, params = _common(q, w)
+    sql = f"""SELECT t, g, sum(inc) AS value FROM (
+            SELECT {bucket_expr("TimeUnix")} AS t, g,
+                multiIf(temporality = 1, Value,
+                        rn = 1, if(StartTimeUnix >= fromUnixTimestamp64Nano({{fetch_start:Int64}}), Value, 0),
+                        Value < pv OR st != pst, Value,
+                        Value - pv) AS inc, TimeUnix
+            FROM (
+                SELECT TimeUnix, StartTimeUnix, Value, AggregationTemporality AS temporality, {_GROUP} AS g,
+                    toUnixTimestamp64Nano(StartTimeUnix) AS st,
+                    row_number() OVER s AS rn,
+                    lagInFrame(Value) OVER s AS pv,
+                    lagInFrame(toUnixTimestamp64Nano(StartTimeUnix)) OVER s AS pst
+                FROM {db}.otel_metrics_sum
+                WHERE {time_clause("TimeUnix", start="fetch_start")} AND {c.sql()}
+                WINDOW s AS (PARTITION BY {_SERIES} ORDER BY TimeUnix ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+            )
+        ) WHERE TimeUnix >= fromUnixTimestamp64Nano({{start:Int64}})
+        GROUP BY t, g ORDER BY g, t"""
+    return rows(client, sql, params)
+
+
+_HIST_FIELDS = {
+    "histogram": "BucketCounts, ExplicitBounds",
+    "exponential_histogram": "Scale, ZeroCount, PositiveOffset, PositiveBucketCounts, NegativeOffset, "
+    "NegativeBucketCounts",
+}
+
+
+def histogram_points(client: Client, db: str, w: Window, q: MetricQuery, limit: int = 200_000) -> list[dict]:
+    """Return every histogram point in the fetched range with its series, group and step, oldest first."""
+    c, params = _common(q, w)
+    sql = f"""SELECT {bucket_expr("TimeUnix")} AS t, {_GROUP} AS g, {_SERIES} AS s,
+            toUnixTimestamp64Nano(TimeUnix) AS ts_ns, toUnixTimestamp64Nano(StartTimeUnix) AS start_ns,
+            AggregationTemporality AS temporality, Count AS count, {_HIST_FIELDS[q.kind]}
+        FROM {db}.otel_metrics_{q.kind}
+        WHERE {time_clause("TimeUnix", start="fetch_start")} AND {c.sql()}
+        ORDER BY s, TimeUnix LIMIT {{limit:UInt32}}"""
+    return rows(client, sql, {**params, "limit": limit})
+
+
+def exemplars(client: Client, db: str, w: Window, q: MetricQuery, limit: int = 500) -> list[dict]:
+    """Return exemplars with a trace id recorded on the metric's points in the window."""
+    if q.kind == "summary":
+        return []
+    c, params = _common(q, w)
+    sql = f"""SELECT toUnixTimestamp64Nano(et) AS ts_ns, ev AS value, etr AS trace_id, esp AS span_id
+        FROM {db}.otel_metrics_{q.kind}
+        ARRAY JOIN Exemplars.TimeUnix AS et, Exemplars.Value AS ev, Exemplars.TraceId AS etr, Exemplars.SpanId AS esp
+        WHERE {time_clause("TimeUnix")} AND {c.sql()} AND etr != ''
+        ORDER BY et DESC LIMIT {{limit:UInt32}}"""
+    return rows(client, sql, {**params, "limit": limit})
