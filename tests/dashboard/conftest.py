@@ -14,7 +14,7 @@ from aiohttp import web
 from dashboard.app import create_app
 from otelhouse.config import Settings
 from storage import Store, schema_options
-from tests.collector.conftest import start_live_collector
+from tests.collector.conftest import LiveCollector, start_live_collector
 from tests.conftest import free_port, make_settings
 from tests.dashboard.seed import Seeded, seed_logs, seed_traces
 
@@ -24,7 +24,11 @@ class World:
     store: Store
     settings: Settings
     seeded: Seeded
-    http_url: str
+    live: LiveCollector
+
+    @property
+    def http_url(self) -> str:
+        return self.live.http_url
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +43,7 @@ def world(engine: Store, chdb_path) -> Iterator[World]:
     seeded = seed_traces(live.http_url)
     seed_logs(live.http_url, seeded)
     live.wait_stored()
-    yield World(store, settings, seeded, live.http_url)
+    yield World(store, settings, seeded, live)
     gen.close()
     store.call(lambda c: c.command(f"DROP DATABASE IF EXISTS {database}"))
     store.close()
