@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the tests drive as real peers (browser pages, Prometheus scrape).
-DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter
+DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter nodejs
 
 .PHONY: run test test-fast bench lint install install-test deb-test clean-data help
 

@@ -31,7 +31,7 @@
     plot(chartErr, [
       { x: t, y: d.over_time.map((x) => x.errors / x.calls), name: "error rate", type: "scatter", mode: "lines", line: { color: "#e15759" } },
       { x: t, y: d.over_time.map((x) => x.calls / d.window.step_s), name: "requests/s", type: "scatter", mode: "lines", yaxis: "y2", line: { color: "#4e79a7" } },
-    ], { yaxis: { tickformat: ".1%", title: { text: "errors" } }, yaxis2: { overlaying: "y", side: "right", rangemode: "tozero", title: { text: "req/s" } } });
+    ], { margin: { l: 50, r: 55, t: 24, b: 36 }, yaxis: { tickformat: ".1%", title: { text: "errors" } }, yaxis2: { overlaying: "y", side: "right", rangemode: "tozero", title: { text: "req/s" } } });
     OH.zoomToRange(chartErr);
     const ts = [...new Set(d.heatmap.map((h) => h.t))], les = [...new Set(d.heatmap.map((h) => h.le_ns))].sort((a, b) => a - b);
     const z = les.map(() => ts.map(() => 0));

@@ -105,7 +105,7 @@ def seed_logs(http_url: str, seeded: Seeded, seed: int = 11) -> None:
         (SeverityNumber.WARN, "WARN"),
         (SeverityNumber.ERROR, "ERROR"),
     ]
-    roots = [s for s in seeded.spans if s.parent is None]
+    roots = sorted((s for s in seeded.spans if s.parent is None), key=lambda s: s.start_time)
     for name in SERVICES:
         provider = LoggerProvider(resource=Resource.create({"service.name": name}))
         provider.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter(endpoint=f"{http_url}/v1/logs")))
@@ -116,9 +116,10 @@ def seed_logs(http_url: str, seeded: Seeded, seed: int = 11) -> None:
             body = f"{name} request {i} handled for user-{i % 4}" + (" with timeout" if i % 9 == 0 else "")
             attrs = {"request.id": f"r{i}", "region": "eu" if i % 2 else "us"}
             ctx, trace_id = None, 0
-            if name == "frontend" and i < 10:
-                ctx = trace.set_span_in_context(trace.NonRecordingSpan(roots[i].context))
-                trace_id = roots[i].context.trace_id
+            if name == "frontend":  # a line inside the trace of request 59 - i (so every error trace has one)
+                root = roots[len(roots) - 1 - i]
+                ctx = trace.set_span_in_context(trace.NonRecordingSpan(root.context))
+                trace_id, ts = root.context.trace_id, root.start_time + MS
             logger.emit(
                 timestamp=ts,
                 severity_number=number,
