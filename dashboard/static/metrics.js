@@ -41,6 +41,7 @@
     const d = await api("/api/metrics/series", q);
     const traces = d.series.map((s) => ({ type: "scatter", mode: "lines", name: s.group.length ? s.group.map((g, i) => `${groups[i]}=${g}`).join(", ") : name, x: s.points.map((pt) => sec(pt.t)), y: s.points.map((pt) => pt.value), line: { shape: "hv" } }));
     if (d.exemplars.length && !["rate", "increase"].includes(agg)) traces.push({ type: "scatter", mode: "markers", name: "exemplars", x: d.exemplars.map((e) => sec(e.ts_ns / 1e9)), y: d.exemplars.map((e) => e.value), customdata: d.exemplars.map((e) => e.trace_id), marker: { symbol: "diamond", size: 9, color: "#b07aa1" }, hovertemplate: "%{y}<br>trace %{customdata}<extra></extra>" });
+    document.getElementById("exemplar-note").hidden = traces.length === d.series.length;
     const chart = document.getElementById("chart-series");
     await plot(chart, traces, { yaxis: { title: { text: `${agg}${meta && meta.unit ? " (" + meta.unit + ")" : ""}` } }, showlegend: true });
     OH.zoomToRange(chart);

@@ -1,4 +1,4 @@
-"""Fixtures for dashboard tests: a module's worth of telemetry seeded once through a live collector."""
+"""Fixtures for dashboard tests: one world of telemetry seeded once per session through a live collector."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class World:
         return self.live.http_url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world(engine: Store, chdb_path) -> Iterator[World]:
     """One database with the three-service scenario's traces and logs, written through a live collector."""
     database = f"t_{uuid.uuid4().hex[:12]}"
@@ -64,6 +64,6 @@ def serve(app: web.Application) -> Iterator[str]:
     thread.join(5)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dashboard_url(world: World) -> Iterator[str]:
     yield from serve(create_app(world.settings, world.store))

@@ -27,7 +27,9 @@ def charts_drawn(b: Browser, selector: str) -> None:
     assert b.page.locator(f"{selector} .main-svg").count() >= 1
 
 
-def seed_metrics(world: World) -> None:
+@pytest.fixture(scope="module")
+def metrics_seeded(world: World) -> None:
+    """A counter with two series over the last 15 minutes, sent once for the module."""
     now = int(time.time())
     req, scope = request("billing")
     metric = scope.metrics.add(name="queue.jobs", unit="1", description="jobs taken from the queue")
@@ -42,7 +44,6 @@ def seed_metrics(world: World) -> None:
 
 
 def test_engineer_walks_services_service_trace_span_logs_and_back(world: World, dashboard_url: str) -> None:
-    seed_metrics(world)
     with chromium() as b:
         page = b.page
         page.goto(dashboard_url + "/")
@@ -94,8 +95,7 @@ def test_engineer_walks_services_service_trace_span_logs_and_back(world: World, 
         assert b.errors == []
 
 
-def test_time_picker_back_button_and_other_pages(world: World, dashboard_url: str) -> None:
-    seed_metrics(world)
+def test_time_picker_back_button_and_other_pages(world: World, dashboard_url: str, metrics_seeded: None) -> None:
     with chromium() as b:
         page = b.page
         page.goto(dashboard_url + "/services")
