@@ -32,7 +32,11 @@ def _clean(value: Any) -> Any:
 
 def json_response(data: Any) -> web.Response:
     """Answer JSON in which NaN and infinities are null (the JSON standard has neither)."""
-    return web.Response(text=json.dumps(_clean(data), separators=(",", ":")), content_type="application/json")
+    try:
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # rare (an empty quantile, a summary without count): walk the data only then
+        text = json.dumps(_clean(data), separators=(",", ":"))
+    return web.Response(text=text, content_type="application/json")
 
 
 async def run(request: web.Request, *queries: Callable[[Client, str], Any]) -> list[Any]:

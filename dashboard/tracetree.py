@@ -64,9 +64,12 @@ def critical_path(spans: list[dict], root: int, kids: dict[int, list[int]]) -> s
 
 
 def waterfall(spans: list[dict]) -> dict:
-    """Return spans in tree order with depth, child count, self time and critical flag, plus totals."""
+    """Return spans in tree order with depth, child count, self time and critical flag, plus totals.
+
+    Each span's `resource` becomes an index into the returned `resources` (updates the span dicts).
+    """
     if not spans:
-        return {"spans": [], "services": [], "start_ns": 0, "duration_ns": 0}
+        return {"spans": [], "resources": [], "services": [], "start_ns": 0, "duration_ns": 0}
     roots, kids = _children(spans)
     critical: set[int] = set()
     longest = max(roots, key=lambda r: spans[r]["duration_ns"])
@@ -78,17 +81,26 @@ def waterfall(spans: list[dict]) -> dict:
         order.append((i, depth))
         stack.extend((j, depth + 1) for j in reversed(kids.get(i, [])))
     by_service: dict[str, int] = defaultdict(int)
+    resources: dict[str, int] = {}  # spans of a service share one resource: send each once
+    resource_list: list[dict] = []
     out = []
     for i, depth in order:
         s = spans[i]
         own = self_time(s, [spans[j] for j in kids.get(i, [])])
         by_service[s["service"]] += own
-        out.append({**s, "depth": depth, "children": len(kids.get(i, [])), "self_ns": own, "critical": i in critical})
+        key = repr(sorted(s["resource"].items()))
+        if key not in resources:
+            resources[key] = len(resource_list)
+            resource_list.append(s["resource"])
+        s["resource"] = resources[key]
+        s.update(depth=depth, children=len(kids.get(i, [])), self_ns=own, critical=i in critical)
+        out.append(s)
     start = min(s["start_ns"] for s in spans)
     end = max(_end(s) for s in spans)
     services = sorted(by_service.items(), key=lambda kv: -kv[1])
     return {
         "spans": out,
+        "resources": resource_list,
         "start_ns": start,
         "duration_ns": end - start,
         "services": [{"service": k, "self_ns": v} for k, v in services],

@@ -4,7 +4,7 @@
   const { el, api, state, set, onChange, link, dur, time, plot, colour } = OH;
   const id = document.getElementById("trace-id").dataset.traceId;
   const ROW = 24, wf = document.getElementById("wf"), inner = document.getElementById("wf-inner");
-  let spans = [], visible = [], start = 0, total = 1, collapsed = new Set(), matches = new Set(), selected = -1;
+  let spans = [], resources = [], visible = [], start = 0, total = 1, collapsed = new Set(), matches = new Set(), selected = -1;
 
   function computeVisible() {
     visible = [];
@@ -65,7 +65,7 @@
       el("h3", {}, "Attributes"), kv(s.attributes),
       el("h3", {}, `Events (${events.length})`), events.length ? el("ul", {}, events) : el("p", { class: "muted" }, "none"),
       el("h3", {}, `Links (${links.length})`), links.length ? el("ul", {}, links) : el("p", { class: "muted" }, "none"),
-      el("h3", {}, "Resource"), kv(s.resource),
+      el("h3", {}, "Resource"), kv(resources[s.resource]),
       el("h3", {}, "Scope"), el("p", {}, `${s.scope} ${s.scope_version}`));
   }
   wf.addEventListener("keydown", (ev) => {
@@ -86,7 +86,7 @@
   onChange(async (p) => {
     if (!loaded) {
       const d = await api("/api/traces/" + id);
-      loaded = true; spans = d.spans; start = d.start_ns; total = Math.max(d.duration_ns, 1);
+      loaded = true; spans = d.spans; resources = d.resources; start = d.start_ns; total = Math.max(d.duration_ns, 1);
       const errs = spans.filter((s) => s.status === "Error").length;
       document.getElementById("summary").replaceChildren(`${spans.length} spans · ${dur(d.duration_ns)} · started ${time(d.start_ns)} · `, el("span", { class: errs ? "bad" : "" }, `${errs} errors`), ` · ${d.services.length} services`);
       document.getElementById("trace-logs").href = link("/logs", { trace_id: id, ...around() });

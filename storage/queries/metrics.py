@@ -97,22 +97,38 @@ def counter_increase(client: Client, db: str, w: Window, q: MetricQuery) -> list
     return rows(client, sql, params)
 
 
+# per series and step: a cumulative histogram's last point, or the sum of a delta histogram's points
 _HIST_FIELDS = {
-    "histogram": "BucketCounts, ExplicitBounds",
-    "exponential_histogram": "Scale, ZeroCount, PositiveOffset, PositiveBucketCounts, NegativeOffset, "
-    "NegativeBucketCounts",
+    "histogram": """if(AggregationTemporality = 1, sum(Count), argMax(Count, TimeUnix)) AS count,
+        if(AggregationTemporality = 1, sumForEach(BucketCounts), argMax(BucketCounts, TimeUnix)) AS BucketCounts,
+        argMax(ExplicitBounds, TimeUnix) AS ExplicitBounds""",
+    # exponential buckets of different points do not line up (offset, scale): the last point only,
+    # and delta points are summed in Python (metricmath) from every point
+    "exponential_histogram": """argMax(Count, TimeUnix) AS count, argMax(Scale, TimeUnix) AS Scale,
+        argMax(ZeroCount, TimeUnix) AS ZeroCount, argMax(PositiveOffset, TimeUnix) AS PositiveOffset,
+        argMax(PositiveBucketCounts, TimeUnix) AS PositiveBucketCounts,
+        argMax(NegativeOffset, TimeUnix) AS NegativeOffset,
+        argMax(NegativeBucketCounts, TimeUnix) AS NegativeBucketCounts""",
 }
 
 
 def histogram_points(client: Client, db: str, w: Window, q: MetricQuery, limit: int = 200_000) -> list[dict]:
-    """Return every histogram point in the fetched range with its series, group and step, oldest first."""
+    """Return one point per series and step in the fetched range with its group, oldest first.
+
+    A cumulative series gives its last point in the step; a delta explicit histogram the sum of its
+    points; a delta exponential histogram every point (its step repeated), which metricmath adds up.
+    """
     c, params = _common(q, w)
+    # a delta exponential point keeps its own time, so it stays a group of its own
+    per_point = "if(AggregationTemporality = 1, TimeUnix, toDateTime64(0, 9))" if q.kind != "histogram" else "toUInt8(0)"
     sql = f"""SELECT {bucket_expr("TimeUnix")} AS t, {_GROUP} AS g, {_SERIES} AS s,
-            toUnixTimestamp64Nano(TimeUnix) AS ts_ns, toUnixTimestamp64Nano(StartTimeUnix) AS start_ns,
-            AggregationTemporality AS temporality, Count AS count, {_HIST_FIELDS[q.kind]}
+            max(toUnixTimestamp64Nano(TimeUnix)) AS ts_ns,
+            argMax(toUnixTimestamp64Nano(StartTimeUnix), TimeUnix) AS start_ns,
+            AggregationTemporality AS temporality, {_HIST_FIELDS[q.kind]}
         FROM {db}.otel_metrics_{q.kind}
         WHERE {time_clause("TimeUnix", start="fetch_start")} AND {c.sql()}
-        ORDER BY s, TimeUnix LIMIT {{limit:UInt32}}"""
+        GROUP BY t, g, s, AggregationTemporality, {per_point}
+        ORDER BY s, ts_ns LIMIT {{limit:UInt32}}"""
     return rows(client, sql, {**params, "limit": limit})
 
 

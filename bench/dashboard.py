@@ -1,0 +1,252 @@
+"""Dashboard benchmark: each page's API time at N spans and N log lines, beside its bare queries.
+
+Not a test. Data is generated inside the embedded engine by INSERT ... SELECT FROM numbers() (see
+bench/dashgen.py), spread over the last 24 hours. Then, for every page, the median over --runs of:
+the HTTP answer of its /api call (the dashboard on a local port, so this is server time plus a
+loopback round trip), and the same queries run bare, one after another, through the Store. Last, the
+time Chromium takes to fully render a 10,000-span trace.
+
+Usage: .venv/bin/python bench/dashboard.py [--spans 3000000] [--logs N] [--runs 7] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiohttp import web
+
+from bench import dashgen
+from dashboard.app import create_app
+from dashboard.params import window
+from otelhouse.config import load_settings
+from storage import Store
+from storage.queries import edges as qe
+from storage.queries import logs as ql
+from storage.queries import metrics as qm
+from storage.queries import services as qs
+from storage.queries import traces as qt
+from storage.queries.common import AttrFilter
+
+BIG_TRACE = "ab" * 16
+FLOORS_MS = {"trace by id": 50, "logs: 24h free text": 300}
+DEFAULT_FLOOR_MS = 300
+
+
+def serve(app: web.Application, port: int) -> Callable[[], None]:
+    """Serve the app from a loop thread; return a function that stops it."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    runner = web.AppRunner(app)
+    asyncio.run_coroutine_threadsafe(runner.setup(), loop).result(30)
+    asyncio.run_coroutine_threadsafe(web.TCPSite(runner, "127.0.0.1", port).start(), loop).result(30)
+
+    def stop() -> None:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+    return stop
+
+
+def pages(db: str, trace_id: str) -> list[tuple[str, str, dict, list[Callable]]]:
+    """Return (name, API path, parameters, the same queries bare) for every page measured."""
+    h1, h24 = {"from": "now-1h"}, {"from": "now-24h"}
+    w1, w24 = window(h1), window(h24)
+    svc = "svc-3"
+    lq = ql.LogQuery
+    counter = qm.MetricQuery("http.requests", "sum")
+    hist = qm.MetricQuery("http.duration", "histogram")
+    gauge = qm.MetricQuery("queue.depth", "gauge", group_by=("route",))
+    return [
+        ("services 1h", "/api/services", h1, [partial(qs.service_red, w=w1), partial(qs.service_sparklines, w=w1)]),
+        ("services 24h", "/api/services", h24, [partial(qs.service_red, w=w24), partial(qs.service_sparklines, w=w24)]),
+        (
+            "service page 24h",
+            f"/api/services/{svc}",
+            h24,
+            [
+                partial(qs.operation_red, w=w24, service=svc),
+                partial(qs.service_sparklines, w=w24, service=svc),
+                partial(qs.latency_heatmap, w=w24, service=svc),
+                partial(qs.recent_errors, w=w24, service=svc),
+                partial(qs.slowest_spans, w=w24, service=svc),
+                partial(qe.service_edges, w=w24, service=svc),
+            ],
+        ),
+        ("service map 1h", "/api/map", h1, [partial(qs.service_red, w=w1), partial(qe.service_edges, w=w1)]),
+        ("service map 24h", "/api/map", h24, [partial(qs.service_red, w=w24), partial(qe.service_edges, w=w24)]),
+        (
+            "traces: service 1h",
+            "/api/traces",
+            {**h1, "service": svc},
+            [
+                partial(qt.matching_trace_ids, w=w1, q=qt.TraceQuery(service=svc)),
+                partial(qt.span_operations, w=w1, service=svc),
+            ],
+        ),
+        (
+            "traces: attribute 24h",
+            "/api/traces",
+            {**h24, "attr": "user.id=42"},
+            [partial(qt.matching_trace_ids, w=w24, q=qt.TraceQuery(attrs=(AttrFilter("user.id", "=", "42"),)))],
+        ),
+        (
+            "traces: errors >500ms 24h",
+            "/api/traces",
+            {**h24, "status": "Error", "min_ms": "500"},
+            [partial(qt.matching_trace_ids, w=w24, q=qt.TraceQuery(status="Error", min_ns=500 * 10**6))],
+        ),
+        ("trace by id", f"/api/traces/{trace_id}", {}, [partial(qt.trace_spans, trace_id=trace_id)]),
+        ("trace of 10,000 spans", f"/api/traces/{BIG_TRACE}", {}, [partial(qt.trace_spans, trace_id=BIG_TRACE)]),
+        ("logs: newest 1h", "/api/logs", h1, [partial(ql.search_logs, w=w1, q=lq(), limit=100)]),
+        ("logs: newest 24h", "/api/logs", h24, [partial(ql.search_logs, w=w24, q=lq(), limit=100)]),
+        (
+            "logs: 24h free text",
+            "/api/logs",
+            {**h24, "q": "timeout"},
+            [partial(ql.search_logs, w=w24, q=lq(text="timeout"), limit=100)],
+        ),
+        ("logs: histogram 24h", "/api/logs/histogram", h24, [partial(ql.severity_histogram, w=w24, q=lq())]),
+        (
+            "logs: attribute + level 24h",
+            "/api/logs",
+            {**h24, "attr": "region=eu", "level": "ERROR"},
+            [partial(ql.search_logs, w=w24, q=lq(levels=(5,), attrs=(AttrFilter("region", "=", "eu"),)), limit=100)],
+        ),
+        (
+            "logs: by trace id 24h",
+            "/api/logs",
+            {**h24, "trace_id": trace_id},
+            [partial(ql.search_logs, w=w24, q=lq(trace_id=trace_id), limit=100)],
+        ),
+        ("metrics: catalogue 24h", "/api/metrics", h24, [partial(qm.metric_catalog, w=w24)]),
+        (
+            "metrics: counter rate 24h",
+            "/api/metrics/series",
+            {**h24, "name": "http.requests", "kind": "sum", "agg": "rate"},
+            [partial(qm.counter_increase, w=w24, q=counter), partial(qm.exemplars, w=w24, q=counter)],
+        ),
+        (
+            "metrics: histogram p99 24h",
+            "/api/metrics/series",
+            {**h24, "name": "http.duration", "kind": "histogram", "agg": "p99"},
+            [partial(qm.histogram_points, w=w24, q=hist), partial(qm.exemplars, w=w24, q=hist)],
+        ),
+        (
+            "metrics: gauge by label 24h",
+            "/api/metrics/series",
+            {**h24, "name": "queue.depth", "kind": "gauge", "agg": "avg", "group": "route"},
+            [partial(qm.value_series, w=w24, q=gauge, agg="avg"), partial(qm.exemplars, w=w24, q=gauge)],
+        ),
+    ]
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1000
+
+
+def fetch(url: str) -> None:
+    with urllib.request.urlopen(url, timeout=120) as res:
+        res.read()
+
+
+def render_big_trace(base: str, runs: int) -> float | None:
+    """Return the median ms from navigation to the 10,000-span waterfall and its chart drawn in Chromium."""
+    if not shutil.which("chromium"):
+        return None
+    from playwright.sync_api import sync_playwright
+
+    from tests.dashboard.browser import ARGS
+
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(base + "/services")  # warm the static files, as a user arriving from another page
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            page.goto(f"{base}/traces/{BIG_TRACE}")
+            page.wait_for_selector(".wf-row")
+            page.wait_for_selector("#chart-breakdown .main-svg")
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            times.append((time.perf_counter() - t0) * 1000)
+        browser.close()
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--spans", type=int, default=3_000_000)
+    ap.add_argument("--logs", type=int, default=0, help="log lines (default: as many as spans)")
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--data", default="", help="engine folder to keep and reuse (default: a temporary one)")
+    args = ap.parse_args()
+    logs = args.logs or args.spans
+    folder = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="dashbench-")) / "clickhouse"
+    settings = load_settings({"OTELHOUSE_CLICKHOUSE_URL": f"chdb://{folder}", "OTELHOUSE_CLICKHOUSE_DATABASE": "bench"})
+    store = Store.open(settings)
+    store.migrate()
+    db = store.database
+    have = store.call(lambda c: c.query(f"SELECT count() FROM {db}.otel_traces").result_rows[0][0])
+    if have < args.spans:
+        t0 = time.perf_counter()
+        store.call(lambda c: dashgen.generate(c, db, args.spans, logs, int(time.time())))
+        print(f"generated {args.spans:,} spans, {logs:,} log lines, metrics in {time.perf_counter() - t0:.1f} s")
+    counts = store.call(
+        lambda c: c.query(
+            f"SELECT (SELECT count() FROM {db}.otel_traces), (SELECT count() FROM {db}.otel_logs), "
+            f"(SELECT count() FROM system.parts WHERE database = '{db}' AND active)"
+        ).result_rows[0]
+    )
+    print(f"rows: {counts[0]:,} spans, {counts[1]:,} log lines; {counts[2]} active parts")
+    trace_id = store.call(
+        lambda c: c.query(
+            f"SELECT TraceId FROM {db}.otel_traces WHERE Timestamp > now() - INTERVAL 2 HOUR "
+            "AND ServiceName = 'svc-3' AND ParentSpanId = '' LIMIT 1"
+        ).result_rows[0][0]
+    )
+    port = 18000 + int(time.time()) % 1000
+    stop = serve(create_app(settings, store), port)
+    base = f"http://127.0.0.1:{port}"
+    print("\n| page | API median ms | bare queries median ms | API / bare | floor |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    try:
+        for name, path, params, bare in pages(db, trace_id):
+            url = f"{base}{path}?{urllib.parse.urlencode(params, doseq=True)}"
+            fetch(url)  # warm
+            api = statistics.median(timed(partial(fetch, url)) for _ in range(args.runs))
+            raw = statistics.median(
+                sum(timed(partial(store.call, lambda c, q=q: q(c, db))) for q in bare) for _ in range(args.runs)
+            )
+            floor = FLOORS_MS.get(name, DEFAULT_FLOOR_MS)
+            verdict = "ok" if api < floor else "OVER"
+            print(f"| {name} | {api:.1f} | {raw:.1f} | {api / raw:.2f} | < {floor} {verdict} |", flush=True)
+        shell = statistics.median(timed(partial(fetch, f"{base}/services")) for _ in range(args.runs))
+        print(f"| HTML shell of a page (/services) | {shell:.1f} | - | - | < 300 |")
+        rendered = render_big_trace(base, max(3, args.runs // 2))
+        if rendered is not None:
+            print(f"\n10,000-span trace fully rendered in Chromium: median {rendered:.0f} ms (floor 1000 ms)")
+    finally:
+        stop()
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
