@@ -120,7 +120,8 @@ def histogram_points(client: Client, db: str, w: Window, q: MetricQuery, limit: 
     """
     c, params = _common(q, w)
     # a delta exponential point keeps its own time, so it stays a group of its own
-    per_point = "if(AggregationTemporality = 1, TimeUnix, toDateTime64(0, 9))" if q.kind != "histogram" else "toUInt8(0)"
+    own_time = "if(AggregationTemporality = 1, TimeUnix, toDateTime64(0, 9))"
+    per_point = "toUInt8(0)" if q.kind == "histogram" else own_time
     sql = f"""SELECT {bucket_expr("TimeUnix")} AS t, {_GROUP} AS g, {_SERIES} AS s,
             max(toUnixTimestamp64Nano(TimeUnix)) AS ts_ns,
             argMax(toUnixTimestamp64Nano(StartTimeUnix), TimeUnix) AS start_ns,
