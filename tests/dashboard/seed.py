@@ -132,10 +132,13 @@ def seed_logs(http_url: str, seeded: Seeded, seed: int = 11) -> None:
         provider.shutdown()
 
 
+def post_raw(http_url: str, path: str, body: bytes) -> None:
+    """POST an OTLP/HTTP protobuf body and require a 200."""
+    req = urllib.request.Request(f"{http_url}{path}", data=body, headers={"Content-Type": "application/x-protobuf"})
+    with urllib.request.urlopen(req, timeout=60) as res:
+        assert res.status == 200
+
+
 def post_metrics(http_url: str, request: mpb.ExportMetricsServiceRequest) -> None:
     """POST an OTLP/HTTP protobuf metrics request and require a 200."""
-    req = urllib.request.Request(
-        f"{http_url}/v1/metrics", data=request.SerializeToString(), headers={"Content-Type": "application/x-protobuf"}
-    )
-    with urllib.request.urlopen(req, timeout=30) as res:
-        assert res.status == 200
+    post_raw(http_url, "/v1/metrics", request.SerializeToString())
