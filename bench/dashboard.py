@@ -12,12 +12,10 @@ Usage: .venv/bin/python bench/dashboard.py [--spans 3000000] [--logs N] [--runs 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -26,8 +24,6 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from aiohttp import web
 
 from bench import dashgen
 from dashboard.app import create_app
@@ -40,27 +36,11 @@ from storage.queries import metrics as qm
 from storage.queries import services as qs
 from storage.queries import traces as qt
 from storage.queries.common import AttrFilter
+from tests.dashboard.conftest import serve
 
 BIG_TRACE = "ab" * 16
 FLOORS_MS = {"trace by id": 50, "logs: 24h free text": 300}
 DEFAULT_FLOOR_MS = 300
-
-
-def serve(app: web.Application, port: int) -> Callable[[], None]:
-    """Serve the app from a loop thread; return a function that stops it."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    runner = web.AppRunner(app)
-    asyncio.run_coroutine_threadsafe(runner.setup(), loop).result(30)
-    asyncio.run_coroutine_threadsafe(web.TCPSite(runner, "127.0.0.1", port).start(), loop).result(30)
-
-    def stop() -> None:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-
-    return stop
 
 
 def pages(db: str, trace_id: str) -> list[tuple[str, str, dict, list[Callable]]]:
@@ -222,9 +202,8 @@ def main() -> None:
             "AND ServiceName = 'svc-3' AND ParentSpanId = '' LIMIT 1"
         ).result_rows[0][0]
     )
-    port = 18000 + int(time.time()) % 1000
-    stop = serve(create_app(settings, store), port)
-    base = f"http://127.0.0.1:{port}"
+    served = serve(create_app(settings, store))
+    base = next(served)
     print("\n| page | API median ms | bare queries median ms | API / bare | floor |")
     print("| --- | ---: | ---: | ---: | --- |")
     try:
@@ -244,7 +223,7 @@ def main() -> None:
         if rendered is not None:
             print(f"\n10,000-span trace fully rendered in Chromium: median {rendered:.0f} ms (floor 1000 ms)")
     finally:
-        stop()
+        next(served, None)  # stops the server
         store.close()
 
 

@@ -63,18 +63,23 @@ _FULL = f"""{_LINE}, LogAttributes AS attributes, ResourceAttributes AS resource
     ScopeVersion AS scope_version, EventName AS event_name, TraceFlags AS trace_flags"""
 
 
+def _past(c: Conditions, cursor: tuple[int, int], op: str) -> None:
+    """Add the condition 'after the cursor' in the order op gives ('<': older, '>': newer)."""
+    at = "fromUnixTimestamp64Nano({cur_ts:Int64})"
+    c.add(
+        f"(Timestamp {op} {at} OR (Timestamp = {at} AND {_TIEBREAK} {op} {{cur_tie:UInt64}}))",
+        cur_ts=cursor[0],
+        cur_tie=cursor[1],
+    )
+
+
 def search_logs(
     client: Client, db: str, w: Window, q: LogQuery, limit: int, before: tuple[int, int] | None = None
 ) -> list[dict]:
     """Return up to `limit` matching lines newest first, after the cursor (ts_ns, tie) when given."""
     c = _conditions(q)
     if before is not None:
-        c.add(
-            "(Timestamp < fromUnixTimestamp64Nano({cur_ts:Int64}) OR "
-            f"(Timestamp = fromUnixTimestamp64Nano({{cur_ts:Int64}}) AND {_TIEBREAK} < {{cur_tie:UInt64}}))",
-            cur_ts=before[0],
-            cur_tie=before[1],
-        )
+        _past(c, before, "<")
     sql = f"""SELECT {_FULL} FROM {db}.otel_logs WHERE {time_clause()} AND {c.sql()}
         ORDER BY Timestamp DESC, tie DESC LIMIT {{limit:UInt32}}"""
     return rows(client, sql, {**w.params, **c.params, "limit": limit})
@@ -83,12 +88,7 @@ def search_logs(
 def tail_logs(client: Client, db: str, w: Window, q: LogQuery, after: tuple[int, int], limit: int) -> list[dict]:
     """Return up to `limit` matching lines newer than the cursor (ts_ns, tie), oldest first."""
     c = _conditions(q)
-    c.add(
-        "(Timestamp > fromUnixTimestamp64Nano({cur_ts:Int64}) OR "
-        f"(Timestamp = fromUnixTimestamp64Nano({{cur_ts:Int64}}) AND {_TIEBREAK} > {{cur_tie:UInt64}}))",
-        cur_ts=after[0],
-        cur_tie=after[1],
-    )
+    _past(c, after, ">")
     sql = f"""SELECT {_FULL} FROM {db}.otel_logs WHERE {time_clause()} AND {c.sql()}
         ORDER BY Timestamp, tie LIMIT {{limit:UInt32}}"""
     return rows(client, sql, {**w.params, **c.params, "limit": limit})

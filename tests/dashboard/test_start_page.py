@@ -16,6 +16,7 @@ from otelhouse.config import Settings
 from storage import Store
 from storage.writer import write_payloads
 from tests.collector.test_http_errors import span_request
+from tests.dashboard.conftest import serve
 
 
 def ingest(store: Store, signal: Signal, body: bytes) -> None:
@@ -70,24 +71,7 @@ async def test_start_page_shows_auth_header_when_keys_are_on(aiohttp_client, chd
 @pytest.fixture
 def served(store: Store, settings: Settings) -> Iterator[str]:
     """The dashboard on a real port, on its own loop thread (the browser is another process)."""
-    import asyncio
-    import threading
-
-    from aiohttp import web
-
-    from tests.conftest import free_port
-
-    port = free_port()
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    runner = web.AppRunner(create_app(settings, store))
-    asyncio.run_coroutine_threadsafe(runner.setup(), loop).result(10)
-    asyncio.run_coroutine_threadsafe(web.TCPSite(runner, "127.0.0.1", port).start(), loop).result(10)
-    yield f"http://127.0.0.1:{port}"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    yield from serve(create_app(settings, store))
 
 
 @pytest.mark.browser
