@@ -12,6 +12,7 @@ Usage: .venv/bin/python bench/dashboard.py [--spans 3000000] [--logs N] [--runs 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -202,6 +203,12 @@ def main() -> None:
             "AND ServiceName = 'svc-3' AND ParentSpanId = '' LIMIT 1"
         ).result_rows[0][0]
     )
+    # references measured in the same run: the machine is shared, so absolute times drift 2-10x
+    ref = statistics.median(
+        timed(partial(store.call, lambda c: c.query(f"SELECT count(), sum(Duration) FROM {db}.otel_traces")))
+        for _ in range(args.runs)
+    )
+    print(f"reference: full scan of Duration over all spans {ref:.1f} ms; load average {os.getloadavg()[0]:.1f}")
     served = serve(create_app(settings, store))
     base = next(served)
     print("\n| page | API median ms | bare queries median ms | API / bare | floor |")
