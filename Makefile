@@ -47,6 +47,7 @@ test-fast: install-test  ## run the suite without slow tests
 bench: $(VENV)/.installed-test  ## run the benchmarks in bench/ (about 20 minutes; see docs/performance.md)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/native_vs_python.py 200000
+	$(BIN)/python bench/dashboard.py --spans 2000000 --runs 5
 
 lint: $(VENV)/.installed-test  ## ruff
 	$(BIN)/ruff check .
