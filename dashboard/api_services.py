@@ -67,6 +67,12 @@ async def service(request: web.Request) -> web.Response:
     )
 
 
+async def names(request: web.Request) -> web.Response:
+    w = params.window(request.query)
+    (found,) = await run(request, partial(qs.service_names, w=w))
+    return json_response({"services": found})
+
+
 async def service_map(request: web.Request) -> web.Response:
     w = params.window(request.query)
     red, edges = await run(request, partial(qs.service_red, w=w), partial(qe.service_edges, w=w))

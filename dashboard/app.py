@@ -27,6 +27,7 @@ ROUTES = [
     web.get("/api/services", api_services.services),
     web.get("/api/services/{service}", api_services.service),
     web.get("/api/map", api_services.service_map),
+    web.get("/api/service-names", api_services.names),
     web.get("/api/traces", api_traces.search),
     web.get("/api/traces/{trace_id}", api_traces.trace),
     web.get("/api/logs", api_logs.lines),

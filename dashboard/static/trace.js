@@ -56,7 +56,7 @@
     document.getElementById("detail").replaceChildren(
       el("h2", {}, s.name),
       el("dl", { class: "kv" },
-        el("dt", {}, "service"), el("dd", {}, s.service), el("dt", {}, "kind"), el("dd", {}, s.kind),
+        el("dt", {}, "service"), el("dd", {}, el("a", { href: link("/services/" + encodeURIComponent(s.service)) }, s.service)), el("dt", {}, "kind"), el("dd", {}, s.kind),
         el("dt", {}, "status"), el("dd", { class: s.status === "Error" ? "bad" : "" }, s.status + (s.status_message ? ": " + s.status_message : "")),
         el("dt", {}, "start"), el("dd", {}, time(s.start_ns)), el("dt", {}, "duration"), el("dd", {}, dur(s.duration_ns)),
         el("dt", {}, "self time"), el("dd", {}, dur(s.self_ns)), el("dt", {}, "span id"), el("dd", {}, s.span_id),
@@ -66,7 +66,7 @@
       el("h3", {}, `Events (${events.length})`), events.length ? el("ul", {}, events) : el("p", { class: "muted" }, "none"),
       el("h3", {}, `Links (${links.length})`), links.length ? el("ul", {}, links) : el("p", { class: "muted" }, "none"),
       el("h3", {}, "Resource"), kv(resources[s.resource]),
-      el("h3", {}, "Scope"), el("p", {}, `${s.scope} ${s.scope_version}`));
+      el("h3", {}, "Scope"), el("p", {}, s.scope ? `${s.scope} ${s.scope_version}` : "–"));
   }
   wf.addEventListener("keydown", (ev) => {
     const pos = visible.indexOf(selected);

@@ -17,8 +17,8 @@
     const q = new URLSearchParams(OH.timeParams(p));
     for (const k of fields) if (p.get(k)) q.set(k, p.get(k));
     for (const a of p.getAll("attr")) q.append("attr", a);
-    const [d, svcs] = await Promise.all([api("/api/traces", q), api("/api/services", OH.timeParams(p))]);
-    document.getElementById("service-list").replaceChildren(...svcs.services.map((s) => el("option", { value: s.name })));
+    const [d, svcs] = await Promise.all([api("/api/traces", q), api("/api/service-names", OH.timeParams(p))]);
+    document.getElementById("service-list").replaceChildren(...svcs.services.map((s) => el("option", { value: s })));
     document.getElementById("operation-list").replaceChildren(...d.operations.map((o) => el("option", { value: o })));
     const max = Math.max(1, ...d.traces.map((t) => t.duration_ns));
     table(document.getElementById("results"), [

@@ -29,6 +29,7 @@ ENDPOINTS: dict[str, list[str]] = {
     "/api/services": ["from", "to", "step"],
     "/api/services/checkout": ["from", "to", "step"],
     "/api/map": ["from", "to"],
+    "/api/service-names": ["from", "to"],
     "/api/traces": ["service", "operation", "status", "min_ms", "max_ms", "attr", "trace_id", "limit", "from"],
     "/api/logs": ["service", "level", "q", "attr", "trace_id", "span_id", "limit", "cursor", "from", "to"],
     "/api/logs/histogram": ["q", "level", "attr", "step"],
