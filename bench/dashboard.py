@@ -44,6 +44,11 @@ FLOORS_MS = {"trace by id": 50, "logs: 24h free text": 300}
 DEFAULT_FLOOR_MS = 300
 
 
+def search(w, q: qt.TraceQuery) -> Callable:
+    """Return the trace search's two queries as one: matching ids, then their summaries."""
+    return lambda c, db: qt.trace_summaries(c, db, qt.matching_trace_ids(c, db, w, q))
+
+
 def pages(db: str, trace_id: str) -> list[tuple[str, str, dict, list[Callable]]]:
     """Return (name, API path, parameters, the same queries bare) for every page measured."""
     h1, h24 = {"from": "now-1h"}, {"from": "now-24h"}
@@ -76,7 +81,7 @@ def pages(db: str, trace_id: str) -> list[tuple[str, str, dict, list[Callable]]]
             "/api/traces",
             {**h1, "service": svc},
             [
-                partial(qt.matching_trace_ids, w=w1, q=qt.TraceQuery(service=svc)),
+                search(w1, qt.TraceQuery(service=svc)),
                 partial(qt.span_operations, w=w1, service=svc),
             ],
         ),
@@ -84,13 +89,13 @@ def pages(db: str, trace_id: str) -> list[tuple[str, str, dict, list[Callable]]]
             "traces: attribute 24h",
             "/api/traces",
             {**h24, "attr": "user.id=42"},
-            [partial(qt.matching_trace_ids, w=w24, q=qt.TraceQuery(attrs=(AttrFilter("user.id", "=", "42"),)))],
+            [search(w24, qt.TraceQuery(attrs=(AttrFilter("user.id", "=", "42"),)))],
         ),
         (
             "traces: errors >500ms 24h",
             "/api/traces",
             {**h24, "status": "Error", "min_ms": "500"},
-            [partial(qt.matching_trace_ids, w=w24, q=qt.TraceQuery(status="Error", min_ns=500 * 10**6))],
+            [search(w24, qt.TraceQuery(status="Error", min_ns=500 * 10**6))],
         ),
         ("trace by id", f"/api/traces/{trace_id}", {}, [partial(qt.trace_spans, trace_id=trace_id)]),
         ("trace of 10,000 spans", f"/api/traces/{BIG_TRACE}", {}, [partial(qt.trace_spans, trace_id=BIG_TRACE)]),
