@@ -24,10 +24,10 @@ async def catalog(request: web.Request) -> web.Response:
     return json_response({"window": _window_json(w), "metrics": found})
 
 
-def _series(points: list[dict], step_s: int, scale: float = 1.0) -> list[dict]:
+def _series(points: list[dict], field: str = "value") -> list[dict]:
     by_group: dict[tuple, list] = defaultdict(list)
     for p in points:
-        by_group[tuple(p["g"])].append({"t": p["t"], "value": p["value"] * scale})
+        by_group[tuple(p["g"])].append({"t": p["t"], "value": p[field]})
     return [{"group": list(g), "points": pts} for g, pts in by_group.items()]
 
 
@@ -56,10 +56,10 @@ async def series(request: web.Request) -> web.Response:
         out = _quantile_series(dists, QUANTILES[agg])
     elif agg in COUNTER_AGGS:
         points, ex = await run(request, partial(qm.counter_increase, w=w, q=mq), partial(qm.exemplars, w=w, q=mq))
-        out = _series(points, w.step_s, 1.0 / w.step_s if agg == "rate" else 1.0)
+        out = _series(points, "rate" if agg == "rate" else "value")
     else:
         points, ex = await run(request, partial(qm.value_series, w=w, q=mq, agg=agg), partial(qm.exemplars, w=w, q=mq))
-        out = _series(points, w.step_s)
+        out = _series(points)
     return json_response(
         {"window": _window_json(w), "name": name, "kind": kind, "agg": agg, "series": out, "exemplars": ex}
     )

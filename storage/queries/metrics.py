@@ -69,31 +69,38 @@ def value_series(client: Client, db: str, w: Window, q: MetricQuery, agg: str) -
 
 
 def counter_increase(client: Client, db: str, w: Window, q: MetricQuery) -> list[dict]:
-    """Return the increase per step per group of a sum, summed over series, with counter resets handled.
+    """Return the increase and the rate per step per group of a sum, summed over series, resets handled.
 
     Delta points count as they are. A cumulative point adds its difference from the series' previous
     point; after a reset (lower value or new start time) it adds its whole value. A series' first
     point adds its value only when the series started inside the fetched range, else it is a baseline.
+    A series' rate in a step is its increase over the time its points cover (since each one's
+    previous point), so points sparser than the step do not read as a lower rate.
     """
     c, params = _common(q, w)
-    sql = f"""SELECT t, g, sum(inc) AS value FROM (
-            SELECT {bucket_expr("TimeUnix")} AS t, g,
-                multiIf(temporality = 1, Value,
-                        rn = 1, if(StartTimeUnix >= fromUnixTimestamp64Nano({{fetch_start:Int64}}), Value, 0),
-                        Value < pv OR st != pst, Value,
-                        Value - pv) AS inc, TimeUnix
-            FROM (
-                SELECT TimeUnix, StartTimeUnix, Value, AggregationTemporality AS temporality, {_GROUP} AS g,
-                    toUnixTimestamp64Nano(StartTimeUnix) AS st,
-                    row_number() OVER s AS rn,
-                    lagInFrame(Value) OVER s AS pv,
-                    lagInFrame(toUnixTimestamp64Nano(StartTimeUnix)) OVER s AS pst
-                FROM {db}.otel_metrics_sum
-                WHERE {time_clause("TimeUnix", start="fetch_start")} AND {c.sql()}
-                WINDOW s AS (PARTITION BY {_SERIES} ORDER BY TimeUnix ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
-            )
-        ) WHERE TimeUnix >= fromUnixTimestamp64Nano({{start:Int64}})
-        GROUP BY t, g ORDER BY g, t"""
+    started = "StartTimeUnix >= fromUnixTimestamp64Nano({fetch_start:Int64})"
+    since_start = "(toUnixTimestamp64Nano(TimeUnix) - st) / 1e9"
+    sql = f"""SELECT t, g, sum(inc_s) AS value, sum(if(dt_s > 0, inc_s / dt_s, 0)) AS rate FROM (
+            SELECT {bucket_expr("TimeUnix")} AS t, g, s, sum(inc) AS inc_s, sum(dt) AS dt_s FROM (
+                SELECT TimeUnix, g, s,
+                    multiIf(temporality = 1, Value, rn = 1, if({started}, Value, 0),
+                            Value < pv OR st != pst, Value, Value - pv) AS inc,
+                    multiIf(temporality = 1, {since_start}, rn = 1, if({started}, {since_start}, 0),
+                            (toUnixTimestamp64Nano(TimeUnix) - pt) / 1e9) AS dt
+                FROM (
+                    SELECT TimeUnix, StartTimeUnix, Value, AggregationTemporality AS temporality, {_GROUP} AS g,
+                        {_SERIES} AS s, toUnixTimestamp64Nano(StartTimeUnix) AS st,
+                        row_number() OVER w AS rn,
+                        lagInFrame(Value) OVER w AS pv,
+                        lagInFrame(toUnixTimestamp64Nano(StartTimeUnix)) OVER w AS pst,
+                        lagInFrame(toUnixTimestamp64Nano(TimeUnix)) OVER w AS pt
+                    FROM {db}.otel_metrics_sum
+                    WHERE {time_clause("TimeUnix", start="fetch_start")} AND {c.sql()}
+                    WINDOW w AS (PARTITION BY s ORDER BY TimeUnix ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+                )
+            ) WHERE TimeUnix >= fromUnixTimestamp64Nano({{start:Int64}})
+            GROUP BY t, g, s
+        ) GROUP BY t, g ORDER BY g, t"""
     return rows(client, sql, params)
 
 
