@@ -1,5 +1,8 @@
 """Write past days of the demo shop through the collector: traces, logs and one-minute metric points.
 
+The period is cut into consecutive ranges, one per worker process (up to four), since simulating
+every visit is CPU work.
+
 Every visit of the period is simulated at the live rate (with the same seasonality and incidents), so
 the business metrics match what the live demo sends; a sample of the visits (as head sampling would
 keep) is also sent as traces and logs.
@@ -7,10 +10,15 @@ keep) is also sent as traces and logs.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
+import multiprocessing as mp
+import os
 import random
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as mpb
@@ -64,21 +72,19 @@ class _Sender:
         post(f"{self.base}/v1/{signal}", request.SerializeToString(), self.headers, attempts=30)
 
 
-def backfill(
+def backfill_range(
     endpoint: str,
     headers: dict[str, str],
-    seconds: float,
+    start: float,
+    end: float,
     visits_per_second: float,
     seed: int,
-    sample: float = 0.1,
-    end: float | None = None,
-    progress: Progress | None = None,
+    sample: float,
+    tick: Callable[[float], None] = lambda _: None,
 ) -> BackfillResult:
-    """Send `seconds` of history ending at `end` (default: now); return what was sent."""
+    """Send the shop's telemetry from `start` to `end` (Unix seconds, whole minutes); call tick(s) per window."""
     started = time.monotonic()
-    end = float(int(end if end is not None else time.time()) // WINDOW_S * WINDOW_S)
-    start = end - seconds // WINDOW_S * WINDOW_S
-    rng = random.Random(seed)
+    rng = random.Random(seed * 7919 + int(start))
     sender = _Sender(endpoint, headers)
     result = BackfillResult()
     batch = SignalBatch()
@@ -116,11 +122,60 @@ def backfill(
             sender.send("metrics", metrics)
             metrics, scopes, windows = mpb.ExportMetricsServiceRequest(), {}, 0
         t += WINDOW_S
-        if progress:
-            progress.update(t - start, f"{time.strftime('%a %H:%M', time.gmtime(t))} UTC, {result.visits:,} visits")
+        tick(WINDOW_S)
     flush_signals()
     if windows:
         sender.send("metrics", metrics)
     result.json_lines = sender.json.sent
     result.seconds = time.monotonic() - started
     return result
+
+
+_done = None  # a worker process's shared counter of seconds written
+
+
+def _init_worker(done) -> None:
+    global _done
+    _done = done
+
+
+def _tick(seconds: float) -> None:
+    with _done.get_lock():
+        _done.value += seconds
+
+
+def _worker(args: tuple) -> BackfillResult:
+    return backfill_range(*args, tick=_tick)
+
+
+def backfill(
+    endpoint: str,
+    headers: dict[str, str],
+    seconds: float,
+    visits_per_second: float,
+    seed: int,
+    sample: float = 0.1,
+    workers: int = 0,
+    progress: Progress | None = None,
+) -> BackfillResult:
+    """Send the last `seconds` of history, split by time over worker processes; return what was sent."""
+    started = time.monotonic()
+    end = time.time() // WINDOW_S * WINDOW_S
+    minutes = int(seconds // WINDOW_S)
+    workers = max(1, min(workers or os.cpu_count() or 1, 4, minutes))
+    cuts = [end - minutes * WINDOW_S + (minutes * i // workers) * WINDOW_S for i in range(workers + 1)]
+    jobs = [(endpoint, headers, a, b, visits_per_second, seed, sample) for a, b in itertools.pairwise(cuts)]
+    ctx = mp.get_context("spawn")
+    done = ctx.Value("d", 0.0)
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(done,)) as pool:
+        futures = [pool.submit(_worker, job) for job in jobs]
+        while not all(f.done() for f in futures):
+            if progress:
+                progress.update(done.value, f"{done.value / 86400:.1f} of {minutes * WINDOW_S / 86400:.1f} days")
+            time.sleep(0.2)
+        parts = [f.result() for f in futures]
+    total = BackfillResult(seconds=time.monotonic() - started)
+    for part in parts:
+        for name in ("visits", "spans", "log_records", "points", "json_lines"):
+            setattr(total, name, getattr(total, name) + getattr(part, name))
+    return total

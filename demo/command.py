@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
 import re
@@ -16,6 +18,7 @@ log = logging.getLogger("otelhouse.demo")
 _UNITS = {"m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([mhd])$")
 DAY = 86400
+PR_SET_PDEATHSIG = 1
 
 
 def parse_duration(text: str) -> float:
@@ -88,6 +91,9 @@ def run_live_demo(settings: Settings, endpoint: str) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    # Linux: the kernel also sends SIGTERM at once if the parent dies (SIGKILL, crash)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     threading.Thread(target=_watch_parent, args=(stop,), name="demo-parent", daemon=True).start()
     shop = LiveShop(endpoint, ingest_headers(settings), settings.demo.export_interval_s)
     log.info(

@@ -7,6 +7,7 @@ dependency now and then; incidents (demo.timeline) make a provider fail or the i
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from dataclasses import dataclass, field
@@ -76,11 +77,23 @@ class Visit:
 
 def _ms(rng: random.Random, median_ms: float, sigma: float = 0.5) -> int:
     """Return a log-normal duration in nanoseconds around a median."""
-    return int(rng.lognormvariate(math.log(median_ms), sigma) * MS)
+    return int(median_ms * math.exp(rng.gauss(0.0, sigma)) * MS)
 
 
-def _pick(rng: random.Random, weights: dict[str, float]) -> str:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
+class _Choice:
+    """A weighted choice with its cumulative weights computed once."""
+
+    def __init__(self, weights: dict[str, float]) -> None:
+        self.keys = list(weights)
+        self.cumulative = list(itertools.accumulate(weights.values()))
+
+    def pick(self, rng: random.Random) -> str:
+        return rng.choices(self.keys, cum_weights=self.cumulative)[0]
+
+
+_COUNTRY = _Choice({c: v[1] for c, v in COUNTRIES.items()})
+_PROVIDER = _Choice(PROVIDER_SHARE)
+_KIND = _Choice(VISIT_KINDS)
 
 
 class _Plan:
@@ -252,9 +265,9 @@ class _Plan:
 
 def simulate_visit(rng: random.Random, start_ns: int, incident: Incident | None) -> Visit:
     """Plan one shop visit starting at start_ns: its spans, logs and business outcome."""
-    country = _pick(rng, {c: v[1] for c, v in COUNTRIES.items()})
+    country = _COUNTRY.pick(rng)
     currency, _, per_euro = COUNTRIES[country]
-    kind = _pick(rng, VISIT_KINDS)
+    kind = _KIND.pick(rng)
     plan = _Plan(rng, incident)
     method, route = {
         "browse": ("GET", "/products/{id}"),
@@ -293,7 +306,7 @@ def simulate_visit(rng: random.Random, start_ns: int, incident: Incident | None)
         amount = float(round(amount)) if currency == "JPY" else amount
         client, server = plan.call(root, "checkout", "POST", "/api/orders", t)
         t = plan.inventory(server, plan.spans[server].start_ns + _ms(rng, 0.5), "/api/reserve", items)
-        provider = _pick(rng, PROVIDER_SHARE)
+        provider = _PROVIDER.pick(rng)
         t, reason = plan.charge(server, t + _ms(rng, 0.5), provider, amount, currency)
         outcome = Outcome("order", country, currency, amount, provider, reason)
         error = ""

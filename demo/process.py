@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
 import signal
 import subprocess
@@ -12,7 +10,6 @@ import sys
 from otelhouse.config import Settings
 
 log = logging.getLogger("otelhouse.demo")
-PR_SET_PDEATHSIG = 1
 
 
 def demo_wanted(settings: Settings, no_demo: bool) -> bool:
@@ -22,13 +19,6 @@ def demo_wanted(settings: Settings, no_demo: bool) -> bool:
     return settings.env == "development" or settings.sources.get("demo.enabled", "default") != "default"
 
 
-def _die_with_parent() -> None:
-    # Linux: the kernel sends SIGTERM to the demo if serve dies without stopping it (SIGKILL, crash)
-    # elsewhere the demo notices its parent is gone within a second
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 class DemoProcess:
     """`otelhouse demo` in a child process, so its load stays off the server's event loop and GIL."""
 
@@ -36,7 +26,6 @@ class DemoProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "otelhouse", "demo", "--endpoint", endpoint],
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
         )
         log.info("demo shop started", extra={"pid": self.proc.pid, "endpoint": endpoint})
 

@@ -30,9 +30,9 @@ class Incident:
 
 
 def daily_factor(t: float) -> float:
-    """Return the time-of-day traffic factor (0.2 at 04:00 UTC, 1.0 at 20:00 UTC)."""
+    """Return the time-of-day traffic factor: 1.0 at 20:00 UTC, 0.35 at 08:00 UTC."""
     hour = (t % DAY) / HOUR
-    return 0.6 - 0.4 * math.cos(2 * math.pi * (hour - 20) / 24)
+    return 0.675 + 0.325 * math.cos(2 * math.pi * (hour - 20) / 24)
 
 
 def weekly_factor(t: float) -> float:
