@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import grpc
 
-from bench.workload import bodies
+from bench.workload import bodies, fresh_bodies
 
 GRPC_METHODS = {
     "traces": "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
@@ -31,8 +31,9 @@ class Tally:
 async def _http_worker(session, url, payloads, deadline, tally, offset) -> None:
     i = offset
     while time.monotonic() < deadline:
-        body, items = payloads[i % len(payloads)]
+        make, items = payloads[i % len(payloads)]
         i += 1
+        body = make()
         started = time.perf_counter()
         async with session.post(url, data=body, headers={"Content-Type": "application/x-protobuf"}) as response:
             await response.read()
@@ -50,8 +51,9 @@ async def _http_worker(session, url, payloads, deadline, tally, offset) -> None:
 async def _grpc_worker(call, payloads, deadline, tally, offset) -> None:
     i = offset
     while time.monotonic() < deadline:
-        body, items = payloads[i % len(payloads)]
+        make, items = payloads[i % len(payloads)]
         i += 1
+        body = make()
         started = time.perf_counter()
         try:
             await call(body, timeout=60)
@@ -85,8 +87,21 @@ async def _run(protocol, target, signal, payloads, concurrency, seconds) -> Tall
 
 
 def generate(
-    protocol: str, target: str, signal: str, items_per_request: int, concurrency: int, seconds: float, seed: int
+    protocol: str,
+    target: str,
+    signal: str,
+    items_per_request: int,
+    concurrency: int,
+    seconds: float,
+    seed: int,
+    fresh: bool = False,
 ) -> Tally:
-    """Entry point of a generator process: build requests, send them for `seconds`, return the tally."""
-    payloads = bodies(signal, items_per_request, 16, seed=seed)
+    """Entry point of a generator process: build requests, send them for `seconds`, return the tally.
+
+    fresh: every request gets new trace and span ids; otherwise 16 prebuilt requests are replayed.
+    """
+    if fresh:
+        payloads = fresh_bodies(signal, items_per_request, 16, seed)
+    else:
+        payloads = [(body.__bytes__, n) for body, n in bodies(signal, items_per_request, 16, seed=seed)]
     return asyncio.run(_run(protocol, target, signal, payloads, concurrency, seconds))
