@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000, help="items per closed-loop request (default 1000)")
     parser.add_argument("--signals", nargs="+", default=["traces", "logs", "metrics"])
     parser.add_argument("--open-seconds", type=float, default=30, help="open loop at 500 requests/s (default 30)")
-    parser.add_argument("--sweep-seconds", type=float, default=15, help="each step of the rate sweep (default 15)")
+    parser.add_argument("--sweep-seconds", type=float, default=10, help="each step of the rate sweep (default 10)")
     parser.add_argument("--open-senders", type=int, default=2, help="open-loop sender processes (default 2)")
     parser.add_argument("--open-items", type=int, default=100, help="spans per open-loop request (default 100)")
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
