@@ -225,13 +225,18 @@ def count_rows(client, database: str, signal_name: str) -> int:
     return sum(client.query(f"SELECT count() FROM {database}.{t}").result_rows[0][0] for t in TABLES[signal_name])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=60, help="duration of each measurement (default 60)")
+def add_load_arguments(parser: argparse.ArgumentParser, seconds: float) -> None:
+    """Add the closed-loop load options shared by bench/ingest.py and bench/run.py."""
+    parser.add_argument("--seconds", type=float, default=seconds, help=f"each measurement's length (default {seconds})")
     parser.add_argument("--procs", type=int, default=3, help="load-generator processes (default 3)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight per process (default 8)")
     parser.add_argument("--items", type=int, default=1000, help="items per request (default 1000)")
     parser.add_argument("--signals", nargs="+", default=["traces", "logs", "metrics"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_load_arguments(parser, 60)
     parser.add_argument("--no-reference", action="store_true", help="skip the Python-pipeline reference run")
     parser.add_argument("--batch-items", type=int, default=0, help="collector.batch_items (default: its default)")
     parser.add_argument("--no-wal-off", action="store_true", help="skip the run with the write-ahead log off")

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import Collector, ceilings, count_rows, load, run_collector, say  # noqa: E402
+from bench.ingest import Collector, add_load_arguments, ceilings, count_rows, load, run_collector, say  # noqa: E402
 from bench.openloop import offer, percentile  # noqa: E402
 from bench.report import write_report  # noqa: E402
 
@@ -158,11 +158,7 @@ def archive_rate(client, database: str, work: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=30, help="closed-loop measurement length (default 30)")
-    parser.add_argument("--procs", type=int, default=3, help="closed-loop sender processes (default 3)")
-    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight per sender (default 8)")
-    parser.add_argument("--items", type=int, default=1000, help="items per closed-loop request (default 1000)")
-    parser.add_argument("--signals", nargs="+", default=["traces", "logs", "metrics"])
+    add_load_arguments(parser, 30)
     parser.add_argument("--open-seconds", type=float, default=30, help="open loop at 500 requests/s (default 30)")
     parser.add_argument("--sweep-seconds", type=float, default=10, help="each step of the rate sweep (default 10)")
     parser.add_argument("--open-senders", type=int, default=2, help="open-loop sender processes (default 2)")
