@@ -14,8 +14,8 @@ log = logging.getLogger("otelhouse.demo")
 
 def demo_wanted(settings: Settings, no_demo: bool) -> bool:
     """Say whether serve starts the demo: on in development, elsewhere only when [demo] enabled is set."""
-    if no_demo or not settings.demo.enabled:
-        return False
+    if no_demo or not settings.demo.enabled or not settings.collector.http_enabled:
+        return False  # the demo sends OTLP/HTTP
     return settings.env == "development" or settings.sources.get("demo.enabled", "default") != "default"
 
 

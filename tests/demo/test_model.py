@@ -166,6 +166,7 @@ def test_durations_and_backfill_window() -> None:
         ({}, False, True),
         ({}, True, False),
         ({"OTELHOUSE_DEMO_ENABLED": "false"}, False, False),
+        ({"OTELHOUSE_COLLECTOR_HTTP_ENABLED": "false"}, False, False),
         ({"OTELHOUSE_ENV": "staging"}, False, False),
         ({"OTELHOUSE_ENV": "staging", "OTELHOUSE_DEMO_ENABLED": "true"}, False, True),
     ],
