@@ -16,6 +16,10 @@ GRPC_METHODS = {
     "metrics": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
     "logs": "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
 }
+# routes other than OTLP's /v1/{signal}, with the headers their requests carry
+HTTP_ROUTES = {
+    "jsonlines": ("/v1/logs/json", {"Content-Type": "application/x-ndjson", "X-Service-Name": "bench-logrus"}),
+}
 RETRYABLE_GRPC = (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE)
 
 
@@ -28,14 +32,14 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
 
 
-async def _http_worker(session, url, payloads, deadline, tally, offset) -> None:
+async def _http_worker(session, url, headers, payloads, deadline, tally, offset) -> None:
     i = offset
     while time.monotonic() < deadline:
         make, items = payloads[i % len(payloads)]
         i += 1
         body = make()
         started = time.perf_counter()
-        async with session.post(url, data=body, headers={"Content-Type": "application/x-protobuf"}) as response:
+        async with session.post(url, data=body, headers=headers) as response:
             await response.read()
             if response.status == 200:
                 tally.acked_items += items
@@ -74,9 +78,10 @@ async def _run(protocol, target, signal, payloads, concurrency, seconds) -> Tall
     if protocol == "http":
         timeout = aiohttp.ClientTimeout(total=120)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            url = f"{target}/v1/{signal}"
+            path, headers = HTTP_ROUTES.get(signal, (f"/v1/{signal}", {"Content-Type": "application/x-protobuf"}))
+            url = f"{target}{path}"
             await asyncio.gather(
-                *(_http_worker(session, url, payloads, deadline, tally, k) for k in range(concurrency))
+                *(_http_worker(session, url, headers, payloads, deadline, tally, k) for k in range(concurrency))
             )
     else:
         options = [("grpc.max_send_message_length", 64 * 1024 * 1024)]

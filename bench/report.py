@@ -98,6 +98,15 @@ def _other(r: dict) -> list[str]:
         lines += ["## Other ingest routes", ""]
         lines += [f"- {name}: {state}" for name, state in r["routes"].items()]
         lines += ["- Routes marked absent are not in this build and were not measured.", ""]
+    if r.get("jsonlines"):
+        j = r["jsonlines"]
+        otlp_logs = r.get("native", {}).get("logs/http", {}).get("rate")
+        lines += [
+            f"JSON lines (logrus-shaped NDJSON, {r['args']['items']} lines per request, same senders as above): "
+            f"**{j['rate']:,.0f} lines/s** stored; acknowledged {j['acked_items']:,}, stored {_n(j.get('stored'))}; "
+            f"beside OTLP/HTTP log records in the same run: {_ratio(j['rate'], otlp_logs)}.",
+            "",
+        ]
     if r.get("pages"):
         lines += [
             "## Dashboard pages (after the ingest runs)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -130,6 +131,28 @@ def metric_request(points: int, rng: random.Random) -> mpb.ExportMetricsServiceR
     return req
 
 
+def json_lines_body(lines: int, rng: random.Random) -> bytes:
+    """NDJSON of `lines` logrus-shaped log lines (level, msg, time, fields), a third with trace context."""
+    now = time.time_ns()
+    out = []
+    for i in range(lines):
+        seconds, nanos = divmod(now - rng.randrange(10**9), 10**9)
+        line = {
+            "level": rng.choice(("info", "info", "debug", "warning", "error")),
+            "msg": f"order {rng.randrange(10**6)} processed in {rng.randrange(500)} ms for tenant t{i % 13}",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z",
+            "tenant": f"t{i % 13}",
+            "order_id": rng.randrange(10**6),
+            "component": "worker",
+            "retry": i % 4,
+            "region": "eu-west-1",
+        }
+        if i % 3 == 0:
+            line["trace_id"], line["span_id"] = rng.randbytes(16).hex(), rng.randbytes(8).hex()
+        out.append(json.dumps(line))
+    return ("\n".join(out) + "\n").encode()
+
+
 BUILDERS = {"traces": trace_request, "logs": log_request, "metrics": metric_request}
 
 
@@ -151,6 +174,8 @@ def item_count(signal: str, req) -> int:
 def bodies(signal: str, items_per_request: int, count: int, seed: int | None = None) -> list[tuple[bytes, int]]:
     """Serialized distinct requests with their item counts."""
     rng = random.Random(seed if seed is not None else os.getpid())
+    if signal == "jsonlines":
+        return [(json_lines_body(items_per_request, rng), items_per_request) for _ in range(count)]
     out = []
     for _ in range(count):
         req = BUILDERS[signal](items_per_request, rng)
