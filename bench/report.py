@@ -86,7 +86,9 @@ def _open_loop(r: dict) -> list[str]:
         f"({o['max_rps_p99_under_100ms'] * r['args']['open_items']:,} spans/s).",
         f"- At 500 requests/s: p99 {a['p99_ms']} ms (target under 50 ms: {_met(a['p99_ms'] < 50)}), peak RSS "
         f"{a['peak_rss_mib']} MiB (target under 1 GiB: {_met(a['peak_rss_mib'] < 1024)}).",
-        f"- Acknowledged {o['acked_items']:,} spans, stored {_n(stored)}.",
+        f"- Acknowledged {o['acked_items']:,} spans, stored {_n(stored)}. A request the sender gave up on (no answer "
+        "in 60 s: counted failed, its latency 60 s) may still have been stored, so stored can exceed acknowledged "
+        f"by up to {r['args']['open_items']} spans per failed request; it may never fall below.",
         "",
     ]
     return lines
