@@ -6,8 +6,10 @@ import json
 import logging
 import time
 import urllib.error
+import urllib.parse
 from collections import defaultdict
 
+from demo.identity import resource_attributes
 from demo.model import LogLine
 from demo.transport import post
 
@@ -24,9 +26,14 @@ def _rfc3339_nano(time_ns: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z"
 
 
+def resource_header(service: str) -> str:
+    """Return the service's resource as an X-Resource-Attributes value (OTEL_RESOURCE_ATTRIBUTES syntax)."""
+    return ",".join(f"{k}={urllib.parse.quote(v)}" for k, v in resource_attributes(service).items())
+
+
 def json_line(service: str, line: LogLine, trace_id: str, span_id: str) -> dict:
     """Return one log line as the service's Go logger would write it (logrus or zap JSON)."""
-    context = {"trace_id": trace_id, "span_id": span_id, "deployment.environment": "demo"}
+    context = {"trace_id": trace_id, "span_id": span_id}
     if JSON_SHAPES[service] == "logrus":
         # logrus.JSONFormatter with TimestampFormat RFC3339Nano: fields beside level, msg and time
         return {
@@ -71,7 +78,12 @@ class JsonLinesSink:
                 self._post(service, b"\n".join(lines) + b"\n", len(lines))
 
     def _post(self, service: str, body: bytes, count: int) -> None:
-        headers = {**self.headers, "Content-Type": "application/x-ndjson", "X-Service-Name": service}
+        headers = {
+            **self.headers,
+            "Content-Type": "application/x-ndjson",
+            "X-Service-Name": service,
+            "X-Resource-Attributes": resource_header(service),
+        }
         try:
             post(self.url, body, headers, attempts=3)
             self.sent += count

@@ -11,7 +11,7 @@ import pytest
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as mpb
 
 from demo.command import backfill_window, parse_duration
-from demo.jsonlines import json_line
+from demo.jsonlines import json_line, resource_header
 from demo.measure import DURATION_BOUNDS, Measurement, visit_measurements
 from demo.model import COUNTRIES, LogLine, simulate_visit
 from demo.otlp import MinuteMetrics, SignalBatch
@@ -148,6 +148,8 @@ def test_json_lines_in_logrus_and_zap_shapes() -> None:
     zap = json_line("email", line, "a" * 32, "b" * 16)
     assert zap["level"] == "warn" and zap["ts"] == pytest.approx(1_764_561_600.123456789) and "caller" in zap
     assert json.loads(json.dumps(zap))["span_id"] == "b" * 16
+    header = dict(pair.split("=") for pair in resource_header("inventory").split(","))
+    assert header["service.name"] == "inventory" and header["deployment.environment"] == "demo"
 
 
 def test_durations_and_backfill_window() -> None:
