@@ -19,6 +19,7 @@ _UNITS = {"m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([mhd])$")
 DAY = 86400
 PR_SET_PDEATHSIG = 1
+SHUTDOWN_S = 10
 
 
 def parse_duration(text: str) -> float:
@@ -102,7 +103,12 @@ def run_live_demo(settings: Settings, endpoint: str) -> int:
     )
     started, cpu_start = time.monotonic(), cpu_seconds()
     visits = run_live(shop, stop, settings.demo.visits_per_second, _seed(settings))
-    shop.shutdown()
+    # the exporters retry an unreachable collector (a server that died) for a while: bound the flush
+    flusher = threading.Thread(target=shop.shutdown, name="demo-flush", daemon=True)
+    flusher.start()
+    flusher.join(SHUTDOWN_S)
+    if flusher.is_alive():
+        log.warning(f"demo shop could not flush within {SHUTDOWN_S} s (collector gone?); exiting anyway")
     wall = time.monotonic() - started
     cpu = cpu_seconds() - cpu_start
     log.info(

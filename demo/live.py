@@ -94,17 +94,18 @@ def service_telemetry(service: str, endpoint: str, headers: dict[str, str], expo
     """Build a service's TracerProvider, LoggerProvider and MeterProvider exporting OTLP/HTTP to endpoint."""
     res = Resource.create(resource_attributes(service))
     base = endpoint.rstrip("/")
-    tracer_provider = TracerProvider(resource=res)
+    # shut down by LiveShop.shutdown, or not at all when the server is gone (nothing to flush to)
+    tracer_provider = TracerProvider(resource=res, shutdown_on_exit=False)
     tracer_provider.add_span_processor(
         BatchSpanProcessor(OTLPSpanExporter(f"{base}/v1/traces", headers=headers), schedule_delay_millis=2000)
     )
-    logger_provider = LoggerProvider(resource=res)
+    logger_provider = LoggerProvider(resource=res, shutdown_on_exit=False)
     logger_provider.add_log_record_processor(
         BatchLogRecordProcessor(OTLPLogExporter(f"{base}/v1/logs", headers=headers), schedule_delay_millis=2000)
     )
     exporter = OTLPMetricExporter(f"{base}/v1/metrics", headers=headers, preferred_temporality=DELTA)
     reader = PeriodicExportingMetricReader(exporter, export_interval_millis=export_interval_s * 1000)
-    meter_provider = MeterProvider(metric_readers=[reader], resource=res)
+    meter_provider = MeterProvider(metric_readers=[reader], resource=res, shutdown_on_exit=False)
     return ServiceTelemetry(
         tracer=tracer_provider.get_tracer(*SCOPE),
         logger=logger_provider.get_logger(*SCOPE),
