@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Debian packages the tests drive as real peers (browser pages, Prometheus scrape).
 DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter nodejs
 
-.PHONY: run test test-fast bench lint install install-test deb-test clean-data help
+.PHONY: run test test-fast bench bench-dashboard profile demo-backfill lint install install-test deb-test clean-data help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -44,9 +44,16 @@ test: install-test  ## run the whole suite, slow tests included
 test-fast: install-test  ## run the suite without slow tests
 	$(BIN)/pytest -q -m 'not slow'
 
-bench: $(VENV)/.installed-test  ## run the benchmarks in bench/ (about 20 minutes; see docs/performance.md)
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/native_vs_python.py 200000
+bench: $(VENV)/.installed-test  ## measure ingest, open-loop latency, ceilings, pages, archive: bench/results.md (under 20 minutes)
+	$(BIN)/python bench/run.py
+
+profile: $(VENV)/.installed-test  ## py-spy flame graph of the collector under load: bench/profile-collector.svg
+	$(BIN)/python bench/profile.py
+
+demo-backfill: $(VENV)/.installed  ## write 7 days of demo shop history through a running collector (make run first)
+	$(BIN)/otelhouse demo --backfill 7d
+
+bench-dashboard: $(VENV)/.installed-test  ## page and API times at 2M spans and 2M log rows beside their bare queries
 	$(BIN)/python bench/dashboard.py --spans 2000000 --runs 5
 
 lint: $(VENV)/.installed-test  ## ruff

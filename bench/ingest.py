@@ -70,6 +70,7 @@ class Collector:
             **({"OTELHOUSE_COLLECTOR_BATCH_ITEMS": str(batch_items)} if batch_items else {}),
             OTELHOUSE_COLLECTOR_RETRY_AFTER_S="1",
             OTELHOUSE_RETENTION_ENABLED="false",
+            OTELHOUSE_DEMO_ENABLED="false",
             OTELHOUSE_LOG_LEVEL="warning",
             OTELHOUSE_LOG_FORMAT="text",
         )
@@ -129,8 +130,9 @@ class Collector:
 def load(collector: Collector, protocol: str, signal_name: str, args: argparse.Namespace) -> dict:
     """Run the generator processes against one endpoint; return the rate and latency figures."""
     ctx = mp.get_context("spawn")
+    fresh = getattr(args, "fresh", False)
     jobs = [
-        (protocol, collector.target(protocol), signal_name, args.items, args.concurrency, args.seconds, 1000 + i)
+        (protocol, collector.target(protocol), signal_name, args.items, args.concurrency, args.seconds, 1000 + i, fresh)
         for i in range(args.procs)
     ]
     started = time.monotonic()
@@ -155,7 +157,10 @@ def load(collector: Collector, protocol: str, signal_name: str, args: argparse.N
     }
 
 
-def run_collector(data: Path, database: str, native: bool, protocols: list[str], args, wal: bool = True) -> dict:
+def run_collector(
+    data: Path, database: str, native: bool, protocols: list[str], args, wal: bool = True, after=None
+) -> dict:
+    """Measure each signal over each protocol on one collector; `after(collector)` then adds its own results."""
     label = ("native" if native else "python") + ("" if wal else "-nowal")
     collector = Collector(data, database, native, wal, args.batch_items)
     results: dict = {}
@@ -173,7 +178,9 @@ def run_collector(data: Path, database: str, native: bool, protocols: list[str],
                     f"failed {r['failed']}, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
                     f"peak RSS {r['peak_rss_mib']} MiB)"
                 )
-        results["peak_rss_mib"] = max(r["peak_rss_mib"] for r in results.values())
+        results["peak_rss_mib"] = max((r["peak_rss_mib"] for r in results.values()), default=None)
+        if after is not None:
+            results["after"] = after(collector)
     finally:
         collector.stop()
     say(f"  {label} collector peak RSS {results.get('peak_rss_mib')} MiB")
@@ -218,13 +225,18 @@ def count_rows(client, database: str, signal_name: str) -> int:
     return sum(client.query(f"SELECT count() FROM {database}.{t}").result_rows[0][0] for t in TABLES[signal_name])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=60, help="duration of each measurement (default 60)")
+def add_load_arguments(parser: argparse.ArgumentParser, seconds: float) -> None:
+    """Add the closed-loop load options shared by bench/ingest.py and bench/run.py."""
+    parser.add_argument("--seconds", type=float, default=seconds, help=f"each measurement's length (default {seconds})")
     parser.add_argument("--procs", type=int, default=3, help="load-generator processes (default 3)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight per process (default 8)")
     parser.add_argument("--items", type=int, default=1000, help="items per request (default 1000)")
     parser.add_argument("--signals", nargs="+", default=["traces", "logs", "metrics"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_load_arguments(parser, 60)
     parser.add_argument("--no-reference", action="store_true", help="skip the Python-pipeline reference run")
     parser.add_argument("--batch-items", type=int, default=0, help="collector.batch_items (default: its default)")
     parser.add_argument("--no-wal-off", action="store_true", help="skip the run with the write-ahead log off")

@@ -34,7 +34,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="configuration file (default: ./otelhouse.toml)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, text in PART_HELP.items():
-        sub.add_parser(name, help=text, description=text)
+        part = sub.add_parser(name, help=text, description=text)
+        if name == "serve":
+            part.add_argument("--no-demo", action="store_true", help="do not start the demo shop ([demo] enabled)")
+    demo = sub.add_parser(
+        "demo",
+        help="run the demo shop (simulated services sending telemetry) against a collector",
+        description="Run a simulated shop (frontend, checkout, payments, inventory, email) that sends traces, "
+        "logs and metrics through the OpenTelemetry SDK to the collector, until stopped. Everything it sends "
+        "carries deployment.environment=demo. `otelhouse serve` starts it in development unless --no-demo.",
+    )
+    demo.add_argument("--endpoint", metavar="URL", help="collector OTLP/HTTP base URL (default: from [collector])")
+    demo.add_argument(
+        "--backfill",
+        metavar="DURATION",
+        help="instead, write DURATION of history (e.g. 7d, 12h) through the collector quickly, then exit",
+    )
     sub.add_parser(
         "migrate",
         help="create or update the ClickHouse schema, then exit",
@@ -77,6 +92,19 @@ def _migrate(settings: Settings) -> None:
         store.close()
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from demo.command import collector_endpoint, run_backfill, run_live_demo
+    from otelhouse.logs import configure_logging
+
+    # not _startup_settings: the demo is a client and needs none of the server's secrets
+    settings = load_settings()
+    configure_logging(settings.log.level, settings.log.format, settings.secret_values())
+    endpoint = args.endpoint or collector_endpoint(settings)
+    if args.backfill:
+        return run_backfill(settings, endpoint, args.backfill)
+    return run_live_demo(settings, endpoint)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
@@ -88,6 +116,8 @@ def run(argv: list[str] | None = None) -> int:
     from storage import StoreError
 
     try:
+        if args.command == "demo":
+            return _demo(args)
         if args.command == "config":
             from otelhouse.config.show import render_settings
 
@@ -101,7 +131,7 @@ def run(argv: list[str] | None = None) -> int:
         from otelhouse.runtime import PARTS, serve
 
         parts = PARTS if args.command == "serve" else (args.command,)
-        asyncio.run(serve(settings, parts))
+        asyncio.run(serve(settings, parts, no_demo=args.command != "serve" or args.no_demo))
         return 0
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}", 2)

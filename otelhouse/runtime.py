@@ -74,14 +74,20 @@ async def stop_parts(running: Running) -> None:
         await stop()
 
 
-async def serve(settings: Settings, parts: Iterable[str]) -> None:
+async def serve(settings: Settings, parts: Iterable[str], no_demo: bool = False) -> None:
     """Run the parts until SIGINT or SIGTERM, then stop cleanly (batches flushed, store closed)."""
+    from demo.command import collector_endpoint
+    from demo.process import DemoProcess, demo_wanted
+
     store = await asyncio.to_thread(Store.open, settings)
     try:
         applied = await asyncio.to_thread(store.migrate)
         if applied:
             log.info("schema migrated", extra={"applied": ",".join(applied)})
         running = await start_parts(settings, store, parts)
+        demo = None
+        if "collector" in running.ports and demo_wanted(settings, no_demo):
+            demo = DemoProcess(collector_endpoint(settings, running.ports["collector"]))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -89,6 +95,8 @@ async def serve(settings: Settings, parts: Iterable[str]) -> None:
         log.info("otelhouse ready", extra={"env": settings.env, "store": store.target.describe()})
         await stop.wait()
         log.info("stopping")
+        if demo is not None:  # first, while the collector still takes what it flushes
+            await asyncio.to_thread(demo.stop)
         await stop_parts(running)
     finally:
         await asyncio.to_thread(store.close)

@@ -116,12 +116,24 @@ class LogSettings:
     format: str = setting("auto", "json, text, or auto (text on a terminal, JSON otherwise)")
 
 
+@dataclass(frozen=True)
+class DemoSettings:
+    enabled: bool = setting(
+        True,
+        "run the demo shop with `otelhouse serve`; on by default in development only (set it to turn on elsewhere)",
+    )
+    visits_per_second: float = setting(1.5, "shop visits per second at the daily peak (seasonality scales it down)")
+    export_interval_s: float = setting(10.0, "seconds between the demo's metric exports")
+    seed: int = setting(0, "seed of the incident timeline and the simulated traffic (0: a random seed per start)")
+
+
 SECTIONS: dict[str, type] = {
     "clickhouse": ClickHouseSettings,
     "collector": CollectorSettings,
     "dashboard": DashboardSettings,
     "retention": RetentionSettings,
     "log": LogSettings,
+    "demo": DemoSettings,
 }
 
 
@@ -133,6 +145,7 @@ class Settings:
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
     # "section.key" -> where the effective value came from
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 

@@ -63,6 +63,9 @@ def validate(s: Settings) -> list[str]:
         problems.append(f"log.level must be one of {', '.join(LOG_LEVELS)}, got {s.log.level!r}")
     if s.log.format not in LOG_FORMATS:
         problems.append(f"log.format must be one of {', '.join(LOG_FORMATS)}, got {s.log.format!r}")
+    for key in ("visits_per_second", "export_interval_s"):
+        if getattr(s.demo, key) <= 0:
+            problems.append(f"demo.{key} must be more than 0, got {getattr(s.demo, key)}")
     return problems
 
 

@@ -1,0 +1,1 @@
+"""The demo shop: simulated services that send real OpenTelemetry telemetry to otelhouse."""
