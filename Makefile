@@ -4,8 +4,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the tests drive as real peers (browser pages, Prometheus scrape).
-DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter
+# Debian packages the tests drive as real peers (browser pages, Prometheus scrape, Go loggers, npm for
+# the Node loggers and Loki transports the tests install into tests/.cache/node).
+DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter golang-go golang-github-sirupsen-logrus-dev \
+	golang-go.uber-zap-dev golang-github-rs-zerolog-dev golang-github-pkg-errors-dev golang-golang-x-exp-dev nodejs
 
 .PHONY: run test test-fast bench lint install install-test deb-test clean-data help
 

@@ -136,7 +136,7 @@ DIALECTS = (
     dialect(
         "pino",
         Scale.PINO,
-        lambda o: type(o.get("time")) is int and (type(o.get("level")) is int or _str(o, "level")),
+        lambda o: type(o.get("time")) is int and (type(o.get("level")) is int or (_str(o, "level") and "msg" in o)),
         (TIME, ("time",)),
         (LEVEL, ("level",)),
         (MESSAGE, ("msg",)),
