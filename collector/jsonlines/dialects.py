@@ -110,7 +110,7 @@ DIALECTS = (
         (INNER, ("log", "message")),
         (TIME, ("time",)),
         (ATTR + "log.iostream", ("stream",)),
-        (SERVICE, ("kubernetes.labels.app.kubernetes.io/name", "kubernetes.labels.app", "kubernetes.container_name")),
+        (SERVICE, ("kubernetes.labels.app.kubernetes.io/name", "kubernetes.labels.app")),
         (RESOURCE + "k8s.pod.name", ("kubernetes.pod_name",)),
         (RESOURCE + "k8s.namespace.name", ("kubernetes.namespace_name",)),
         (RESOURCE + "k8s.container.name", ("kubernetes.container_name",)),

@@ -87,7 +87,7 @@ def _walk(obj: dict, prefix: str, depth: int, dialect: Dialect, found: dict, att
                 attrs.append((name, "{}"))
         elif hit is None:
             attrs.append((name, json_text(value) if type(value) is list else value))
-        else:
+        elif hit[0] != DROP:
             held = found.get(hit[0])
             if held is None:
                 found[hit[0]] = (hit[1], name, value)
@@ -193,7 +193,7 @@ def map_line(obj: dict, max_depth: int, parse_inner=None, depth: int = 0) -> Map
             attrs.append((slot[5:], _scalar(value)))
         elif slot.startswith(RESOURCE):
             resource.append((slot[4:], _scalar(value)))
-        elif slot != DROP:  # a value that cannot fill its slot stays an attribute
+        else:  # a value that cannot fill its slot stays an attribute
             attrs.append((key, _scalar(value)))
     line = MappedLine(time_ns, observed_ns, number, text, body, attrs, trace, span, flags, service, logger, resource)
     return _merge(line, inner) if inner is not None else line
