@@ -67,25 +67,35 @@ def any_value(value: object) -> bytes:
     raise TypeError(f"cannot encode a {t.__name__} as an attribute value")
 
 
-# Attribute keys repeat on nearly every record: keep each key's encoded field once.
-_KEYS: dict[str, bytes] = {}
+# Attribute keys repeat on nearly every record, and many values with them (levels, components,
+# regions, tenants): keep the encoded KeyValue of short scalar pairs, bounded.
+_PAIRS: dict[tuple[str, type, object], bytes] = {}
+_PAIR_LIMIT = 65536
+_CACHED_TYPES = (str, int, bool)
 
 
-def _key(key: str) -> bytes:
-    encoded = _KEYS.get(key)
-    if encoded is None:
-        encoded = _field(b"\x0a", utf8(key)[0])
-        if len(_KEYS) < 65536:
-            _KEYS[key] = encoded
-    return encoded
+def _key_value(key: str, value: object) -> bytes:
+    kv = _field(b"\x0a", utf8(key)[0]) + _field(b"\x12", any_value(value))
+    return varint(len(kv)) + kv
 
 
 def attributes(pairs: Iterable[Attribute], tag: bytes = b"\x32") -> bytes:
     """Encode a repeated KeyValue field (LogRecord.attributes is field 6; Resource.attributes is 1)."""
     out = []
+    cache = _PAIRS
     for key, value in pairs:
-        kv = _key(key) + _field(b"\x12", any_value(value))
-        out.append(tag + varint(len(kv)) + kv)
+        t = type(value)
+        # the type is part of the key: True == 1 and 1 == 1.0 must not share an entry
+        ck = (key, t, value)
+        encoded = cache.get(ck) if t in _CACHED_TYPES else None
+        if encoded is None:
+            encoded = _key_value(key, value)
+            if t in _CACHED_TYPES and len(encoded) < 96:
+                if len(cache) >= _PAIR_LIMIT:
+                    cache.clear()
+                cache[ck] = encoded
+        out.append(tag)
+        out.append(encoded)
     return b"".join(out)
 
 

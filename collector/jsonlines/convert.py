@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from collector.jsonlines.lines import Line, parse_line, split_lines
-from collector.jsonlines.mapper import TIMESTAMP_NOTE, MappedLine, TooDeep, json_text, map_line
+from collector.jsonlines.mapper import TIMESTAMP_NOTE, Inexact, MappedLine, TooDeep, json_text, map_line
 from collector.logwire import Attribute, LogsBuilder, Record, encode_record
 from collector.otlp.limits import Limits, TooManyItems, timestamp_problem
 from collector.otlp.model import Signal
@@ -124,10 +124,17 @@ def _inner(text: str) -> object:
     return value if not problem and type(value) is dict else None
 
 
-def map_object(obj: dict, limits: LineLimits) -> tuple[MappedLine | None, str]:
-    """Map a parsed object; (None, why) when it must be stored raw instead."""
+def map_object(obj: dict, limits: LineLimits, raw: bytes | str = b"") -> tuple[MappedLine | None, str]:
+    """Map a parsed object; (None, why) when it must be stored raw instead.
+
+    `raw` (the line's text) is read again exactly when the fast parse may have rounded a large integer.
+    """
     try:
-        line = map_line(obj, limits.max_depth, _inner)
+        try:
+            line = map_line(obj, limits.max_depth, _inner)
+        except Inexact:
+            exact = parse_line(raw, exact=True)[0] if raw else None
+            line = map_line(exact if type(exact) is dict else obj, limits.max_depth, _inner, exact_numbers=True)
     except TooDeep:
         return None, f"objects nested deeper than collector.json_max_depth ({limits.max_depth})"
     if len(line.attributes) >= limits.otlp.max_attributes:  # one more may come: the timestamp note
@@ -164,7 +171,7 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
             continue
         mapped, why = (None, line.problem or "not an object")
         if type(line.value) is dict:
-            mapped, why = map_object(line.value, limits)
+            mapped, why = map_object(line.value, limits, line.raw)
         if mapped is None:
             record = raw_record(_raw_text(line), why, arrival)
             scope, service, extra = "", None, []

@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 import orjson
 
-# orjson turns integers past 64 bits into floats and refuses NaN/Infinity and lone surrogate
-# escapes; the standard library reads all of them exactly, so such lines take that (slower) road.
-_NEEDS_STDLIB = re.compile(rb"\d{20}|-\d{19}")
+# orjson refuses NaN/Infinity and lone surrogate escapes, and turns integers past 64 bits into
+# floats (the mapper notices those); the standard library reads all of them exactly, so such lines
+# take that slower road.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
@@ -28,9 +28,12 @@ class Line(NamedTuple):
     repaired: bool  # invalid UTF-8 or lone surrogates were replaced with U+FFFD
 
 
-def parse_line(raw: bytes | str) -> tuple[object, str, bool]:
-    """Return (value, problem, repaired) for one line: problem is '' when the line is JSON."""
-    if not _NEEDS_STDLIB.search(raw if type(raw) is bytes else raw.encode()):  # type: ignore[arg-type]
+def parse_line(raw: bytes | str, exact: bool = False) -> tuple[object, str, bool]:
+    """Return (value, problem, repaired) for one line: problem is '' when the line is JSON.
+
+    `exact` reads with the standard library, which keeps integers past 64 bits (orjson makes them floats).
+    """
+    if not exact:
         try:
             return orjson.loads(raw), "", False
         except orjson.JSONDecodeError:
@@ -57,7 +60,9 @@ def count_lines(body: bytes) -> int:
 def split_lines(body: bytes) -> Iterator[Line]:
     """Yield every non-blank line of a body with its parsed value (see the module docstring)."""
     stripped = body.strip()
-    if stripped[:1] in (b"[", b"{"):
+    first = stripped[:1]
+    # a body opening with an object whose first line is not a whole object: one pretty-printed object
+    if first == b"[" or (first == b"{" and parse_line(stripped.split(b"\n", 1)[0])[1]):
         whole, problem, repaired = parse_line(stripped)
         if not problem:
             if type(whole) is list:

@@ -42,6 +42,13 @@ class TooDeep(ValueError):
     """A line's objects nest deeper than collector.json_max_depth."""
 
 
+class Inexact(ValueError):
+    """A number read as a float lies outside int64/uint64: it may be an integer orjson could not hold."""
+
+
+_FLOAT_INTS = (-(2.0**63), 2.0**64)
+
+
 class MappedLine(NamedTuple):
     time_ns: int  # 0: the line has no readable time
     observed_ns: int  # 0: none in the line (the receiver uses the arrival time)
@@ -72,8 +79,13 @@ def _scalar(value: object) -> object:
     return json_text(value) if type(value) is list else value
 
 
-def _walk(obj: dict, prefix: str, depth: int, dialect: Dialect, found: dict, attrs: list, max_depth: int) -> None:
-    """Flatten `obj` into `attrs`, setting aside in `found` the values that fill a slot (best priority wins)."""
+def _walk(
+    obj: dict, prefix: str, depth: int, dialect: Dialect, found: dict, attrs: list, max_depth: int, floats: tuple | None
+) -> None:
+    """Flatten `obj` into `attrs`, setting aside in `found` the values that fill a slot (best priority wins).
+
+    A float outside `floats` (None: any) raises Inexact.
+    """
     slots = dialect.slots
     for key, value in obj.items():
         name = prefix + key if prefix else key
@@ -82,10 +94,12 @@ def _walk(obj: dict, prefix: str, depth: int, dialect: Dialect, found: dict, att
             if depth >= max_depth:
                 raise TooDeep(f"objects nested more than {max_depth} levels deep")
             if value:
-                _walk(value, name + ".", depth + 1, dialect, found, attrs, max_depth)
+                _walk(value, name + ".", depth + 1, dialect, found, attrs, max_depth, floats)
             else:
                 attrs.append((name, "{}"))
         elif hit is None:
+            if floats and type(value) is float and (value < floats[0] or value >= floats[1]):
+                raise Inexact(name)
             attrs.append((name, json_text(value) if type(value) is list else value))
         elif hit[0] != DROP:
             held = found.get(hit[0])
@@ -146,8 +160,10 @@ def _level(value: object, dialect: Dialect, attrs: list) -> tuple[int, str]:
     return number, text
 
 
-def map_line(obj: dict, max_depth: int, parse_inner=None, depth: int = 0) -> MappedLine:
+def map_line(obj: dict, max_depth: int, parse_inner=None, depth: int = 0, exact_numbers: bool = False) -> MappedLine:
     """Map a parsed JSON object onto the log model; raise TooDeep past `max_depth` nesting.
+
+    Raise Inexact for a float past the 64-bit integers unless `exact_numbers` (the object was read exactly).
 
     `parse_inner(text)` returns the object a container line's text holds (or None if it holds none),
     so a Docker/CRI line wrapping an application's JSON line maps that line too.
@@ -155,7 +171,8 @@ def map_line(obj: dict, max_depth: int, parse_inner=None, depth: int = 0) -> Map
     dialect = detect(obj)
     found: dict[str, tuple[int, str, object]] = {}
     attrs: list[Attribute] = []
-    _walk(obj, "", depth, dialect, found, attrs, max_depth)
+    floats = None if exact_numbers else _FLOAT_INTS
+    _walk(obj, "", depth, dialect, found, attrs, max_depth, floats)
     if not found:
         return MappedLine(0, 0, 0, "", None, attrs, b"", b"", 0, None, "", [])
     time_ns = observed_ns = number = flags = 0
@@ -177,7 +194,7 @@ def map_line(obj: dict, max_depth: int, parse_inner=None, depth: int = 0) -> Map
         elif slot == INNER and type(value) is str:
             nested = parse_inner(value) if parse_inner and value[:1] == "{" else None
             if nested is not None:
-                inner = map_line(nested, max_depth, None, depth + 1)
+                inner = map_line(nested, max_depth, None, depth + 1, exact_numbers)
             body = value[:-1] if value.endswith("\n") else value
         elif slot == LOGGER:
             logger = value if type(value) is str else json_text(value)

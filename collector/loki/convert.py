@@ -63,7 +63,7 @@ def _mapped(line: bytes | str, limits: LineLimits):
     value, problem, _ = parse_line(line)
     if problem or type(value) is not dict:
         return None
-    return map_object(value, limits)[0]
+    return map_object(value, limits, line)[0]
 
 
 def convert_push(streams: list[Stream], limits: LineLimits, arrival_ns: int) -> tuple[bytes, PushReport]:
