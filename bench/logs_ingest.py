@@ -72,7 +72,7 @@ def loki_body(lines: int, rng: random.Random) -> bytes:
         service, level = SERVICES[i % len(SERVICES)], rng.choice(LEVELS)
         stream = streams.get((service, level))
         if stream is None:
-            labels = f'{{service_name="{service}", level="{level}", namespace="prod", job="{service}/worker"}}'
+            labels = f'{{service_name="loki-{service}", level="{level}", namespace="prod", job="{service}/worker"}}'
             stream = streams[(service, level)] = request.streams.add(labels=labels.encode())
         text = f"order {rng.randrange(10**6)} processed in {rng.randrange(500)} ms for tenant t{i % 13} region=eu"
         entry = stream.entries.add(line=text.encode())
@@ -85,7 +85,7 @@ def payloads(fmt: str, items: int, seed: int) -> list[tuple[bytes, int, dict]]:
     if fmt == "otlp":
         return [(b, n, {}) for b, n in bodies("logs", items, 8, seed=seed)]
     if fmt == "jsonlines":
-        return [(json_lines_body(items, rng), items, {"X-Service-Name": SERVICES[i % 5]}) for i in range(8)]
+        return [(json_lines_body(items, rng), items, {"X-Service-Name": f"json-{SERVICES[i % 5]}"}) for i in range(8)]
     return [(loki_body(items, rng), items, {}) for _ in range(8)]
 
 
@@ -124,11 +124,16 @@ def generate(base: str, fmt: str, items: int, concurrency: int, seconds: float, 
     return asyncio.run(_run(base, fmt, payloads(fmt, items, seed), concurrency, seconds))
 
 
-def count_rows(data: Path, database: str) -> int:
+def count_rows(data: Path, database: str) -> dict[str, int]:
+    """Stored rows per format, told apart by service names (OTLP: the workload's, json-*, loki-*)."""
     import clickhouse_connect
 
     client = clickhouse_connect.get_client(interface="chdb", path=str(data))
-    return client.query(f"SELECT count() FROM {database}.otel_logs").result_rows[0][0]
+    row = client.query(
+        "SELECT countIf(startsWith(ServiceName, 'json-')), countIf(startsWith(ServiceName, 'loki-')), count() "
+        f"FROM {database}.otel_logs"
+    ).result_rows[0]
+    return {"jsonlines": row[0], "loki": row[1], "otlp": row[2] - row[0] - row[1]}
 
 
 def main() -> None:
@@ -144,37 +149,38 @@ def main() -> None:
     data = work / "clickhouse"
     results: dict = {"args": vars(args), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     ctx = mp.get_context("spawn")
-    for fmt in args.formats:
-        database = f"bench_{fmt}"
-        collector = Collector(data, database, native=True)
-        try:
-            base = f"http://127.0.0.1:{collector.http}"
+    # one collector for every format, so the ratios compare like with like on a machine whose speed drifts
+    database = "bench_logs"
+    collector = Collector(data, database, native=True)
+    base = f"http://127.0.0.1:{collector.http}"
+    try:
+        for fmt in args.formats:
             collector.reset_peak_rss()
             jobs = [(base, fmt, args.items, args.concurrency, args.seconds, 100 + i) for i in range(args.procs)]
             with ctx.Pool(args.procs) as pool:
                 tallies: list[Tally] = pool.starmap(generate, jobs)
             drain = collector.wait_drained()
             acked = sum(t.acked_items for t in tallies)
-            rss = collector.peak_rss_mib()
-        finally:
-            collector.stop()
-        stored = count_rows(data, database)
-        latencies = sorted(x for t in tallies for x in t.latencies)
-        results[fmt] = r = {
-            "acked": acked,
-            "stored": stored,
-            "rate": acked / (args.seconds + drain),
-            "drain_s": round(drain, 1),
-            "refused": sum(t.refused for t in tallies),
-            "failed": sum(t.failed for t in tallies),
-            "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
-            "peak_rss_mib": round(rss, 1),
-        }
-        say(
-            f"  {fmt:9} {r['rate']:>10,.0f} lines/s stored (acknowledged {acked:,}, stored {stored:,}, "
-            f"drained {r['drain_s']} s, refused {r['refused']}, failed {r['failed']}, p50 {r['p50_ms']} ms, "
-            f"peak RSS {r['peak_rss_mib']} MiB)"
-        )
+            latencies = sorted(x for t in tallies for x in t.latencies)
+            results[fmt] = r = {
+                "acked": acked,
+                "rate": acked / (args.seconds + drain),
+                "drain_s": round(drain, 1),
+                "refused": sum(t.refused for t in tallies),
+                "failed": sum(t.failed for t in tallies),
+                "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
+                "peak_rss_mib": round(collector.peak_rss_mib(), 1),
+            }
+            say(
+                f"  {fmt:9} {r['rate']:>10,.0f} lines/s stored (acknowledged {acked:,}, drained {r['drain_s']} s, "
+                f"refused {r['refused']}, failed {r['failed']}, p50 {r['p50_ms']} ms, peak RSS {r['peak_rss_mib']} MiB)"
+            )
+    finally:
+        collector.stop()
+    stored = count_rows(data, database)
+    for fmt in args.formats:
+        results[fmt]["stored"] = stored[fmt]
+        say(f"  {fmt:9} acknowledged {results[fmt]['acked']:,}  stored {stored[fmt]:,}")
     if "otlp" in results:
         for fmt in ("jsonlines", "loki"):
             if fmt in results:

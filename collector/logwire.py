@@ -75,7 +75,8 @@ _CACHED_TYPES = (str, int, bool)
 
 
 def _key_value(key: str, value: object) -> bytes:
-    kv = _field(b"\x0a", utf8(key)[0]) + _field(b"\x12", any_value(value))
+    # proto3 leaves an empty key out; the value is a message, present even when empty
+    kv = (_field(b"\x0a", utf8(key)[0]) if key else b"") + _field(b"\x12", any_value(value))
     return varint(len(kv)) + kv
 
 

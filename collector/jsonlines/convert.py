@@ -153,7 +153,7 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
     window = limits.otlp.window(Signal.LOGS, ctx.arrival_ns)
     low, high = window
     arrival = ctx.arrival_ns
-    for line in split_lines(body):
+    for line in split_lines(body, limits.max_line_bytes):
         report.lines += 1
         if report.lines > limits.otlp.max_items:
             raise TooManyItems(

@@ -57,8 +57,12 @@ def count_lines(body: bytes) -> int:
     return body.count(b"\n") + 1
 
 
-def split_lines(body: bytes) -> Iterator[Line]:
-    """Yield every non-blank line of a body with its parsed value (see the module docstring)."""
+def split_lines(body: bytes, max_line_bytes: int = 1 << 62) -> Iterator[Line]:
+    """Yield every non-blank line of a body with its parsed value (see the module docstring).
+
+    A line longer than `max_line_bytes` is yielded unparsed (the caller rejects it): reading it
+    would cost memory for nothing.
+    """
     stripped = body.strip()
     first = stripped[:1]
     # a body opening with an object whose first line is not a whole object: one pretty-printed object
@@ -73,6 +77,9 @@ def split_lines(body: bytes) -> Iterator[Line]:
             return
     for i, raw in enumerate(body.split(b"\n"), 1):
         if not raw or raw.isspace():
+            continue
+        if len(raw) > max_line_bytes:
+            yield Line(i, raw, None, "too long", False)
             continue
         value, problem, repaired = parse_line(raw)
         yield Line(i, raw, value, problem, repaired)

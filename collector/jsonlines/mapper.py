@@ -76,7 +76,7 @@ def json_text(value: object) -> str:
 
 
 def _scalar(value: object) -> object:
-    return json_text(value) if type(value) is list else value
+    return json_text(value) if type(value) in (list, dict) else value
 
 
 def _walk(
@@ -186,7 +186,7 @@ def map_line(obj: dict, max_depth: int, parse_inner=None, depth: int = 0, exact_
         if slot == TIME:
             time_ns = parse_timestamp(value) or 0
             if not time_ns:
-                attrs.append((key, _scalar(value) if type(value) is not dict else json_text(value)))
+                attrs.append((key, _scalar(value)))
         elif slot == LEVEL:
             number, text = _level(value, dialect, attrs)
         elif slot == MESSAGE:
