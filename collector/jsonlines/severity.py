@@ -72,8 +72,26 @@ def from_number(value: int | float, scale: Scale) -> int:
     return 0
 
 
+# Levels repeat on every line: remember each (value, type, scale) read, bounded.
+_READ: dict[tuple[object, type, Scale], tuple[int, str]] = {}
+
+
 def severity(value: object, scale: Scale) -> tuple[int, str]:
     """Return (severity number, range name) of a level field's value; (0, '') when it reads as none."""
+    key = (value, type(value), scale)
+    try:
+        found = _READ.get(key)
+    except TypeError:  # an unhashable level (a list): read it, do not remember it
+        return _severity(value, scale)
+    if found is None:
+        found = _severity(value, scale)
+        if len(_READ) >= 1024:
+            _READ.clear()
+        _READ[key] = found
+    return found
+
+
+def _severity(value: object, scale: Scale) -> tuple[int, str]:
     t = type(value)
     if t is str:
         text = value.strip()  # type: ignore[attr-defined]
