@@ -140,6 +140,28 @@ def encode_record(r: Record) -> bytes:
     return b"".join(parts)
 
 
+def severity_fields(number: int, text: str) -> bytes:
+    """Encode a record's severity_number and severity_text fields (for encode_line)."""
+    return (b"\x10" + varint(number) if number else b"") + (_field(b"\x1a", text.encode()) if text else b"")
+
+
+def encode_line(
+    time_ns: int, observed_ns: int, severity: bytes, line: bytes | str, attrs: Sequence[Attribute]
+) -> bytes:
+    """Encode the LogRecord of a plain line (a Loki entry): the fast path of encode_record.
+
+    `time_ns` and `observed_ns` are set; `severity` comes from severity_fields; a bytes line is UTF-8 as received.
+    """
+    body = line if type(line) is bytes else utf8(line)[0]  # type: ignore[arg-type]
+    value = _field(b"\x0a", body)
+    parts = [b"\x09", _pack_fixed64(time_ns), severity, b"\x2a", varint(len(value)), value]
+    if attrs:
+        parts.append(attributes(attrs))
+    parts.append(b"\x59")
+    parts.append(_pack_fixed64(observed_ns))
+    return b"".join(parts)
+
+
 def scope_logs(scope_name: str, records: Iterable[bytes]) -> bytes:
     """Encode a ScopeLogs message from encoded LogRecords."""
     scope = _field(b"\x0a", _field(b"\x0a", utf8(scope_name)[0])) if scope_name else b""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from collector.jsonlines.convert import LineLimits, map_object, mapped_record
 from collector.jsonlines.lines import parse_line
 from collector.jsonlines.severity import Scale, severity
-from collector.logwire import Attribute, LogsBuilder, Record, encode_record
+from collector.logwire import Attribute, LogsBuilder, encode_line, encode_record, severity_fields
 from collector.loki.labels import stream_resource
 from collector.loki.push import Stream
 from collector.otlp.limits import TooManyItems, timestamp_problem
@@ -83,6 +83,7 @@ def convert_push(streams: list[Stream], limits: LineLimits, arrival_ns: int) -> 
     for stream in streams:
         resource = stream_resource(stream.labels)
         stream_level = level_of(stream.labels)
+        stream_severity = severity_fields(*stream_level)
         for j, (ts, line, metadata) in enumerate(stream.entries):
             if len(line) > max_line:
                 report.problem(
@@ -98,16 +99,13 @@ def convert_push(streams: list[Stream], limits: LineLimits, arrival_ns: int) -> 
             first = line[:1]
             mapped = _mapped(line, limits) if first == b"{" or first == "{" else None
             if mapped is None:
-                number, text = level_of(metadata) if metadata else (0, "")
-                if not text:
-                    number, text = stream_level
-                record = Record(ts, arrival_ns, number, text, line, metadata)
-                scope = ""
-            else:
+                own_level = level_of(metadata) if metadata else (0, "")
+                sev = severity_fields(*own_level) if own_level[1] else stream_severity
+                builder.add(resource, "", encode_line(ts, arrival_ns, sev, line, metadata))
+                continue
                 own = mapped.time_ns if low <= mapped.time_ns <= high else 0
                 extra = [*mapped.resource, *((("service.name", mapped.service),) if mapped.service else ()), *metadata]
                 record = mapped_record(mapped._replace(time_ns=own or ts), ts if own else arrival_ns, extra)
-                scope = mapped.logger
                 report.mapped += 1
-            builder.add(resource, scope, encode_record(record))
+                builder.add(resource, mapped.logger, encode_record(record))
     return (builder.build() if builder.records else b""), report
