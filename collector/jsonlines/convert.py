@@ -187,4 +187,6 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
             scope, service, extra = mapped.logger, mapped.service, mapped.resource
             report.mapped += 1
         builder.add(resources.of(service, extra), scope, encode_record(record))
+    if builder.records != report.mapped + report.raw:  # the answer must never count a line left out
+        raise RuntimeError(f"{builder.records} records built for {report.mapped + report.raw} lines")
     return (builder.build() if builder.records else b""), report

@@ -103,9 +103,11 @@ def convert_push(streams: list[Stream], limits: LineLimits, arrival_ns: int) -> 
                 sev = severity_fields(*own_level) if own_level[1] else stream_severity
                 builder.add(resource, "", encode_line(ts, arrival_ns, sev, line, metadata))
                 continue
-                own = mapped.time_ns if low <= mapped.time_ns <= high else 0
-                extra = [*mapped.resource, *((("service.name", mapped.service),) if mapped.service else ()), *metadata]
-                record = mapped_record(mapped._replace(time_ns=own or ts), ts if own else arrival_ns, extra)
-                report.mapped += 1
-                builder.add(resource, mapped.logger, encode_record(record))
+            own = mapped.time_ns if low <= mapped.time_ns <= high else 0
+            extra = [*mapped.resource, *((("service.name", mapped.service),) if mapped.service else ()), *metadata]
+            record = mapped_record(mapped._replace(time_ns=own or ts), ts if own else arrival_ns, extra)
+            report.mapped += 1
+            builder.add(resource, mapped.logger, encode_record(record))
+    if builder.records != report.entries - report.rejected:  # a 204 must never hide an entry left out
+        raise RuntimeError(f"{builder.records} records built for {report.entries - report.rejected} entries")
     return (builder.build() if builder.records else b""), report
