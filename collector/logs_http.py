@@ -14,7 +14,7 @@ import base64
 import binascii
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -102,68 +102,72 @@ def _error(exc: Exception, as_json: bool) -> web.Response:
     return web.Response(status=outcome.http_status, text=str(exc) + "\n", headers=headers)
 
 
-async def post_json_lines(request: web.Request) -> web.Response:
+Handler = Callable[[web.Request, LogRoutes], Awaitable[web.Response]]
+
+
+def _route(protocol: str, as_json: bool, handle: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Wrap a handler with what both routes do: the ingest key, the error answers, the request metrics."""
+
+    async def route(request: web.Request) -> web.Response:
+        routes = request.app[ROUTES_KEY]
+        started = time.perf_counter()
+        try:
+            _authorize(request, routes.receiver)
+            response = await handle(request, routes)
+        except Exception as exc:
+            response = _error(exc, as_json)
+        routes.receiver.observe(Signal.LOGS, protocol, str(response.status), started)
+        return response
+
+    return route
+
+
+async def _json_lines(request: web.Request, routes: LogRoutes) -> web.Response:
     """Store JSON log lines; answer 200 with how many were mapped, stored raw or rejected (and which)."""
-    routes = request.app[ROUTES_KEY]
-    receiver = routes.receiver
-    started = time.perf_counter()
-    try:
-        _authorize(request, receiver)
-        service = request.headers.get("X-Service-Name") or request.query.get("service") or None
-        ctx = Context(service, resource_header(request.headers.get("X-Resource-Attributes")), time.time_ns())
-        body = await read_body(request, routes.max_body, routes.max_decompressed)
-        otlp, report = await _off_loop(len(body), convert, body, ctx, routes.limits)
-        if otlp:
-            result = await receiver.ingest(Signal.LOGS, "jsonlines", "protobuf", otlp)
-            if result.rejected:  # the mapping checks what the OTLP decode does, so this is a safety net
-                report.rejected += result.rejected
-                report.mapped -= result.rejected
-                report.problem(0, result.message)
-        for outcome in ("mapped", "raw", "rejected"):
-            routes.lines.labels("jsonlines", outcome).inc(getattr(report, outcome))
-        response = web.json_response(report.as_dict())
-    except Exception as exc:
-        response = _error(exc, as_json=True)
-    receiver.observe(Signal.LOGS, "jsonlines", str(response.status), started)
-    return response
+    service = request.headers.get("X-Service-Name") or request.query.get("service") or None
+    ctx = Context(service, resource_header(request.headers.get("X-Resource-Attributes")), time.time_ns())
+    body = await read_body(request, routes.max_body, routes.max_decompressed)
+    otlp, report = await _off_loop(len(body), convert, body, ctx, routes.limits)
+    if otlp:
+        result = await routes.receiver.ingest(Signal.LOGS, "jsonlines", "protobuf", otlp)
+        if result.rejected:  # the mapping checks what the OTLP decode does, so this is a safety net
+            report.rejected += result.rejected
+            report.mapped -= result.rejected
+            report.problem(0, result.message)
+    for outcome in ("mapped", "raw", "rejected"):
+        routes.lines.labels("jsonlines", outcome).inc(getattr(report, outcome))
+    return web.json_response(report.as_dict())
 
 
 def _decode_and_convert(body: bytes, is_json: bool, routes: LogRoutes, arrival_ns: int):
     return convert_push(decode_push(body, is_json, routes.max_decompressed), routes.limits, arrival_ns)
 
 
-async def post_loki_push(request: web.Request) -> web.Response:
+async def _loki_push(request: web.Request, routes: LogRoutes) -> web.Response:
     """Store a Loki push request: 204 when every entry is stored, 400 naming the first entry that was not."""
-    routes = request.app[ROUTES_KEY]
-    receiver = routes.receiver
-    started = time.perf_counter()
-    try:
-        _authorize(request, receiver)
-        is_json = request.content_type.lower() == "application/json"
-        if request.headers.get("Content-Encoding", "").strip().lower() == "snappy" and not is_json:
-            # Loki reads protobuf as snappy whatever this says; some clients say it
-            headers = request.headers.copy()
-            del headers["Content-Encoding"]
-            request = request.clone(headers=headers)
-        body = await read_body(request, routes.max_body, routes.max_decompressed)
-        otlp, report = await _off_loop(len(body), _decode_and_convert, body, is_json, routes, time.time_ns())
-        if otlp:
-            result = await receiver.ingest(Signal.LOGS, "loki", "protobuf", otlp)
-            if result.rejected:
-                report.rejected += result.rejected
-                report.first_problem = report.first_problem or result.message
-        stored = report.entries - report.rejected
-        routes.lines.labels("loki", "mapped").inc(report.mapped)
-        routes.lines.labels("loki", "raw").inc(stored - report.mapped)
-        routes.lines.labels("loki", "rejected").inc(report.rejected)
-        if report.rejected:
-            response = web.Response(status=400, text=report.message() + "\n")
-        else:
-            response = web.Response(status=204)
-    except Exception as exc:
-        response = _error(exc, as_json=False)
-    receiver.observe(Signal.LOGS, "loki", str(response.status), started)
-    return response
+    is_json = request.content_type.lower() == "application/json"
+    if request.headers.get("Content-Encoding", "").strip().lower() == "snappy" and not is_json:
+        # Loki reads protobuf as snappy whatever this says; some clients say it
+        headers = request.headers.copy()
+        del headers["Content-Encoding"]
+        request = request.clone(headers=headers)
+    body = await read_body(request, routes.max_body, routes.max_decompressed)
+    otlp, report = await _off_loop(len(body), _decode_and_convert, body, is_json, routes, time.time_ns())
+    if otlp:
+        result = await routes.receiver.ingest(Signal.LOGS, "loki", "protobuf", otlp)
+        if result.rejected:
+            report.rejected += result.rejected
+            report.first_problem = report.first_problem or result.message
+    routes.lines.labels("loki", "mapped").inc(report.mapped)
+    routes.lines.labels("loki", "raw").inc(report.entries - report.rejected - report.mapped)
+    routes.lines.labels("loki", "rejected").inc(report.rejected)
+    if report.rejected:
+        return web.Response(status=400, text=report.message() + "\n")
+    return web.Response(status=204)
+
+
+post_json_lines = _route("jsonlines", True, _json_lines)
+post_loki_push = _route("loki", False, _loki_push)
 
 
 def add_log_routes(app: web.Application, receiver: Receiver, limits: LineLimits, max_body: int, max_decompressed: int):

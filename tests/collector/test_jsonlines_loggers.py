@@ -61,6 +61,18 @@ def assert_info_line(row: dict, trace: str = TRACE, span: str = SPAN) -> None:
         assert key not in row["attrs"]
 
 
+# logrus and zerolog: trace ... fatal, and panic above fatal (logrus writes `warning`, zerolog `warn`)
+GO_LEVELS = {
+    "trace line": (1, "TRACE"),
+    "debug line": (5, "DEBUG"),
+    "info line": (9, "INFO"),
+    "warn line": (13, "WARN"),
+    "error line": (17, "ERROR"),
+    "fatal line": (21, "FATAL"),
+    "panic line": (23, "FATAL"),
+}
+
+
 def go_base() -> int:
     """A fixed clock ten minutes ago with a nanosecond part, so each logger's precision shows."""
     return (time.time_ns() // 10**9 - 600) * 10**9 + 123_456_789
@@ -80,18 +92,7 @@ def test_logrus(live: LiveCollector) -> None:
         "problems": [],
     }
     rows = stored(live, "billing")
-    assert_levels(
-        rows,
-        {
-            "trace line": (1, "TRACE"),
-            "debug line": (5, "DEBUG"),
-            "info line": (9, "INFO"),
-            "warn line": (13, "WARN"),
-            "error line": (17, "ERROR"),
-            "fatal line": (21, "FATAL"),
-            "panic line": (23, "FATAL"),
-        },
-    )
+    assert_levels(rows, GO_LEVELS)
     # logrus's default JSONFormatter writes RFC 3339 to the second
     for i, body in enumerate(("trace line", "debug line", "info line", "warn line")):
         assert rows[body]["time"] == (base // 10**9 + i) * 10**9
@@ -134,18 +135,7 @@ def test_zerolog(live: LiveCollector) -> None:
     base = go_base()
     post_lines(live, run_go("zerolog", str(base), TRACE, SPAN), service="billing")
     rows = stored(live, "billing")
-    assert_levels(
-        rows,
-        {
-            "trace line": (1, "TRACE"),
-            "debug line": (5, "DEBUG"),
-            "info line": (9, "INFO"),
-            "warn line": (13, "WARN"),
-            "error line": (17, "ERROR"),
-            "fatal line": (21, "FATAL"),
-            "panic line": (23, "FATAL"),
-        },
-    )
+    assert_levels(rows, GO_LEVELS)
     assert rows["trace line"]["time"] == base // 10**6 * 10**6  # TimeFormatUnixMs
     # Datadog's decimal dd.trace_id holds the low 64 bits of the trace id
     assert_info_line(rows["info line"], trace="0" * 16 + TRACE[16:])

@@ -5,24 +5,21 @@ const [which, traceId, spanId] = process.argv.slice(2)
 const ctx = { trace_id: traceId, span_id: spanId, user: { id: 42, roles: ['admin', 'dev'] } }
 const err = new Error('disk full')
 
+function emit (log) {
+  log.trace('trace line')
+  log.debug('debug line')
+  log.info(ctx, 'info line')
+  log.warn('warn line')
+  log.error({ err }, 'error line')
+  log.fatal('fatal line')
+}
+
 if (which === 'pino') {
   const pino = require('pino')
-  const log = pino({ level: 'trace', name: 'billing' }, pino.destination({ dest: 1, sync: true }))
-  log.trace('trace line')
-  log.debug('debug line')
-  log.info(ctx, 'info line')
-  log.warn('warn line')
-  log.error({ err }, 'error line')
-  log.fatal('fatal line')
+  emit(pino({ level: 'trace', name: 'billing' }, pino.destination({ dest: 1, sync: true })))
 } else if (which === 'bunyan') {
   const bunyan = require('bunyan')
-  const log = bunyan.createLogger({ name: 'billing', level: 'trace', serializers: bunyan.stdSerializers })
-  log.trace('trace line')
-  log.debug('debug line')
-  log.info(ctx, 'info line')
-  log.warn('warn line')
-  log.error({ err }, 'error line')
-  log.fatal('fatal line')
+  emit(bunyan.createLogger({ name: 'billing', level: 'trace', serializers: bunyan.stdSerializers }))
 } else if (which === 'winston') {
   const winston = require('winston')
   const { combine, timestamp, errors, json } = winston.format
