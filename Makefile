@@ -49,6 +49,7 @@ test-fast: install-test  ## run the suite without slow tests
 bench: $(VENV)/.installed-test  ## run the benchmarks in bench/ (about 20 minutes; see docs/performance.md)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/native_vs_python.py 200000
+	$(BIN)/python bench/logs_ingest.py
 
 lint: $(VENV)/.installed-test  ## ruff
 	$(BIN)/ruff check .
