@@ -17,9 +17,13 @@ import cramjam
 import logging_loki
 import pytest
 import requests
+from multidict import CIMultiDict
 
+from collector.errors import Unauthenticated
+from collector.logs_http import presented_key, resource_header
 from collector.loki.push import PushRequest
-from tests.collector.conftest import LiveCollector
+from collector.otlp.model import InvalidRequest
+from tests.collector.conftest import LiveCollector, start_live_collector
 from tests.collector.loggers import node_modules, run_node
 
 COLUMNS = (
@@ -196,3 +200,42 @@ def test_a_rejected_entry_does_not_take_the_others_down(live: LiveCollector) -> 
     assert response.status_code == 400
     assert "2 of 3 entries were rejected" in response.text and "streams[0].entries[1]" in response.text
     assert set(stored(live, "mixed")) == {"kept"}
+
+
+@pytest.fixture
+def keyed(chdb_path, store, database):
+    """A collector with an ingest key."""
+    yield from start_live_collector(chdb_path, store, database, OTELHOUSE_COLLECTOR_API_KEYS="s3cret")
+
+
+def test_ingest_keys_on_both_routes(keyed: LiveCollector) -> None:
+    """Loki clients send Basic auth (the key as password), shippers Bearer; anything else is a 401."""
+    now = time.time_ns()
+    body = json_push([{"stream": {"app": "keyed"}, "values": [[str(now), "with basic auth"]]}])
+    assert push(keyed, body, "application/json").status_code == 401
+    assert push(keyed, body, "application/json", Authorization="Basic " + base64("u:wrong")).status_code == 401
+    assert push(keyed, body, "application/json", Authorization="Basic " + base64("otelhouse:s3cret")).status_code == 204
+    url = f"{keyed.http_url}/v1/logs/json"
+    line = b'{"msg":"with bearer","level":"info"}'
+    assert requests.post(url, data=line, headers={"X-Service-Name": "keyed"}, timeout=30).status_code == 401
+    ok = requests.post(
+        url, data=line, headers={"X-Service-Name": "keyed", "Authorization": "Bearer s3cret"}, timeout=30
+    )
+    assert ok.status_code == 200
+    assert set(stored(keyed, "keyed")) == {"with basic auth", "with bearer"}
+
+
+def base64(text: str) -> str:
+    import base64 as b64
+
+    return b64.b64encode(text.encode()).decode()
+
+
+def test_resource_header_and_presented_key() -> None:
+    assert resource_header("a=1, b=x%2Cy ,c=") == (("a", "1"), ("b", "x,y"), ("c", ""))
+    with pytest.raises(InvalidRequest, match="X-Resource-Attributes: item 2"):
+        resource_header("a=1,b")
+    assert presented_key(CIMultiDict({"Authorization": "Basic " + base64("u:k")})) == "k"
+    assert presented_key(CIMultiDict({"X-API-Key": "k2"})) == "k2"
+    with pytest.raises(Unauthenticated):
+        presented_key(CIMultiDict({"Authorization": "Basic !!!"}))
