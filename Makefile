@@ -4,10 +4,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the tests drive as real peers (browser pages, Prometheus scrape).
-DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter nodejs
+# Debian packages the tests drive as real peers (browser pages, Prometheus scrape, Go loggers, npm for
+# the Node loggers and Loki transports the tests install into tests/.cache/node).
+DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter golang-go golang-github-sirupsen-logrus-dev \
+	golang-go.uber-zap-dev golang-github-rs-zerolog-dev golang-github-pkg-errors-dev golang-golang-x-exp-dev nodejs
 
-.PHONY: run test test-fast bench bench-dashboard profile demo-backfill lint install install-test deb-test clean-data help
+.PHONY: run test test-fast bench bench-dashboard bench-logs profile demo-backfill lint install install-test deb-test clean-data help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -55,6 +57,9 @@ demo-backfill: $(VENV)/.installed  ## write 7 days of demo shop history through 
 
 bench-dashboard: $(VENV)/.installed-test  ## page and API times at 2M spans and 2M log rows beside their bare queries
 	$(BIN)/python bench/dashboard.py --spans 2000000 --runs 5
+
+bench-logs: $(VENV)/.installed-test  ## JSON lines and Loki beside OTLP log records (lines/s stored)
+	$(BIN)/python bench/logs_ingest.py
 
 lint: $(VENV)/.installed-test  ## ruff
 	$(BIN)/ruff check .

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from collector.jsonlines.convert import LineLimits
+from collector.logs_http import add_log_routes
 from collector.metrics import CollectorMetrics, WalCollector
 from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server
@@ -52,7 +54,7 @@ def store_sink(store: Store) -> Callable[[list[Payload], str], None]:
 
 
 def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Application:
-    """The collector's HTTP app: OTLP routes (when enabled), /metrics, /healthz, /readyz."""
+    """The collector's HTTP app: OTLP, JSON-lines and Loki routes (when enabled), /metrics, /healthz, /readyz."""
     c = settings.collector
     # auto_decompress off: transport.decompress enforces max_decompressed_bytes (gzip bombs)
     app = web.Application(client_max_size=c.max_body_bytes, handler_args={"auto_decompress": False})
@@ -73,6 +75,8 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
     app.router.add_get("/metrics", make_aiohttp_handler(receiver.metrics.registry))
     if c.http_enabled:
         add_otlp_routes(app, receiver, c.max_body_bytes, c.max_decompressed_bytes)
+        limits = LineLimits(receiver.limits, c.json_max_line_bytes, c.json_max_depth)
+        add_log_routes(app, receiver, limits, c.max_body_bytes, c.max_decompressed_bytes)
     return app
 
 

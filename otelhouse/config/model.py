@@ -58,6 +58,12 @@ class CollectorSettings:
         65_536, "characters kept of a string attribute value; longer ones are truncated and counted"
     )
     max_anyvalue_depth: int = setting(16, "arrays/kvlists nested in one attribute value or log body; deeper: rejected")
+    json_max_line_bytes: int = setting(
+        262_144, "longest JSON line or Loki log line accepted, in bytes; longer: that line is rejected, the rest stored"
+    )
+    json_max_depth: int = setting(
+        16, "objects nested in one JSON log line; deeper: the line is stored raw (body = the line), not mapped"
+    )
     max_future_timestamp_s: int = setting(
         86_400, "how far ahead of the collector's clock an item's timestamp may be; further: rejected"
     )

@@ -51,6 +51,8 @@ def validate(s: Settings) -> list[str]:
         "max_attributes_per_item",
         "max_attribute_value_length",
         "max_anyvalue_depth",
+        "json_max_line_bytes",
+        "json_max_depth",
         "max_future_timestamp_s",
         "max_concurrent_requests",
     ):

@@ -1,0 +1,192 @@
+"""Turn a JSON-lines request body into an OTLP ExportLogsServiceRequest and a per-line report (pure).
+
+Every line is stored unless it cannot be: a line mapped by its dialect is stored mapped; a line
+that is not JSON, not an object, nested deeper than collector.json_max_depth or holding more fields
+than collector.max_attributes_per_item is stored raw (body = the line, severity unset, attribute
+`otelhouse.unparsed` says why); only a line longer than collector.json_max_line_bytes or whose time
+is outside what storage keeps is rejected. Each of these is reported with its line number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from collector.jsonlines.lines import Line, parse_line, split_lines
+from collector.jsonlines.mapper import TIMESTAMP_NOTE, Inexact, MappedLine, TooDeep, json_text, map_line
+from collector.logwire import Attribute, LogsBuilder, Record, encode_record
+from collector.otlp.limits import Limits, TooManyItems, timestamp_problem
+from collector.otlp.model import Signal
+
+UNPARSED = "otelhouse.unparsed"  # attribute of a line stored raw: why it was not mapped
+MAX_PROBLEMS = 20  # problems listed in a response (all are counted)
+
+
+@dataclass(frozen=True, slots=True)
+class LineLimits:
+    """The OTLP limits plus the two that only lines have (collector.json_max_line_bytes, json_max_depth)."""
+
+    otlp: Limits = field(default_factory=Limits)
+    max_line_bytes: int = 262_144
+    max_depth: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the request says beside its lines: the fallback service name and resource attributes."""
+
+    service: str | None
+    resource: tuple[Attribute, ...]
+    arrival_ns: int
+
+
+@dataclass
+class Report:
+    """What became of a request's lines (the response body)."""
+
+    lines: int = 0
+    mapped: int = 0
+    raw: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+    def problem(self, number: int, text: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append((number, text))
+
+    def as_dict(self) -> dict:
+        return {
+            "lines": self.lines,
+            "stored": self.mapped + self.raw,
+            "mapped": self.mapped,
+            "raw": self.raw,
+            "rejected": self.rejected,
+            "repaired": self.repaired,
+            "problems": [{"line": n, "problem": p} for n, p in self.problems],
+        }
+
+
+class Resources:
+    """The resource of each line: the request's attributes, the service, the line's own resource fields."""
+
+    def __init__(self, base: tuple[Attribute, ...], service: str | None) -> None:
+        self.base = tuple(kv for kv in base if kv[0] != "service.name")
+        self.service = service or dict(base).get("service.name")  # type: ignore[assignment]
+        self.cache: dict[tuple, tuple[Attribute, ...]] = {}
+
+    def of(self, service: str | None, extra: list[Attribute]) -> tuple[Attribute, ...]:
+        key = (service, *extra)
+        found = self.cache.get(key)
+        if found is None:
+            name = service or self.service
+            own = dict(extra)
+            found = (
+                *(kv for kv in self.base if kv[0] not in own),
+                *extra,
+                *((("service.name", name),) if name else ()),
+            )
+            if len(self.cache) < 1024:
+                self.cache[key] = found
+        return found
+
+
+def mapped_record(line: MappedLine, observed_ns: int, extra: list[Attribute] | None = None) -> Record:
+    """The log record of a mapped line; `extra` attributes (e.g. Loki's structured metadata) go last."""
+    attrs = line.attributes
+    if not line.time_ns:
+        attrs = [*attrs, (TIMESTAMP_NOTE, "arrival")]
+    if extra:
+        attrs = [*attrs, *extra]
+    return Record(
+        line.time_ns,
+        line.observed_ns or observed_ns,
+        line.severity_number,
+        line.severity_text,
+        line.body,
+        attrs,
+        line.trace_id,
+        line.span_id,
+        line.flags,
+    )
+
+
+def raw_record(text: str, why: str, observed_ns: int, extra: list[Attribute] | None = None) -> Record:
+    """The log record of a line stored as it came: body = the line, severity unset."""
+    return Record(0, observed_ns, 0, "", text, [(UNPARSED, why), *(extra or ())])
+
+
+def _raw_text(line: Line) -> str:
+    return line.raw.decode("utf-8", "replace") if line.raw else json_text(line.value)
+
+
+def _inner(text: str) -> object:
+    value, problem, _ = parse_line(text)
+    return value if not problem and type(value) is dict else None
+
+
+def map_object(obj: dict, limits: LineLimits, raw: bytes | str = b"") -> tuple[MappedLine | None, str]:
+    """Map a parsed object; (None, why) when it must be stored raw instead.
+
+    `raw` (the line's text) is read again exactly when the fast parse may have rounded a large integer.
+    """
+    try:
+        try:
+            line = map_line(obj, limits.max_depth, _inner)
+        except Inexact:
+            exact = parse_line(raw, exact=True)[0] if raw else None
+            line = map_line(exact if type(exact) is dict else obj, limits.max_depth, _inner, exact_numbers=True)
+    except TooDeep:
+        return None, f"objects nested deeper than collector.json_max_depth ({limits.max_depth})"
+    if len(line.attributes) >= limits.otlp.max_attributes:  # one more may come: the timestamp note
+        return None, f"more fields than collector.max_attributes_per_item ({limits.otlp.max_attributes})"
+    return line, ""
+
+
+def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Report]:
+    """Map every line of a body; return the request bytes (b'' when nothing is stored) and the report.
+
+    Raise TooManyItems (the whole request refused) past collector.max_items_per_request lines.
+    """
+    report = Report()
+    builder = LogsBuilder()
+    resources = Resources(ctx.resource, ctx.service)
+    window = limits.otlp.window(Signal.LOGS, ctx.arrival_ns)
+    low, high = window
+    arrival = ctx.arrival_ns
+    for line in split_lines(body, limits.max_line_bytes):
+        report.lines += 1
+        if report.lines > limits.otlp.max_items:
+            raise TooManyItems(
+                f"the request holds more than collector.max_items_per_request ({limits.otlp.max_items}) lines; "
+                "send smaller batches"
+            )
+        number = line.number
+        report.repaired += line.repaired
+        if len(line.raw) > limits.max_line_bytes:
+            report.rejected += 1
+            report.problem(
+                number,
+                f"{len(line.raw)} bytes, more than collector.json_max_line_bytes ({limits.max_line_bytes}); not stored",
+            )
+            continue
+        mapped, why = (None, line.problem or "not an object")
+        if type(line.value) is dict:
+            mapped, why = map_object(line.value, limits, line.raw)
+        if mapped is None:
+            record = raw_record(_raw_text(line), why, arrival)
+            scope, service, extra = "", None, []
+            report.raw += 1
+            report.problem(number, f"{why}; stored raw")
+        else:
+            stamp = mapped.time_ns or arrival
+            if not low <= stamp <= high:
+                report.rejected += 1
+                report.problem(number, timestamp_problem(Signal.LOGS, limits.otlp, "time", stamp, window))
+                continue
+            record = mapped_record(mapped, arrival)
+            scope, service, extra = mapped.logger, mapped.service, mapped.resource
+            report.mapped += 1
+        builder.add(resources.of(service, extra), scope, encode_record(record))
+    if builder.records != report.mapped + report.raw:  # the answer must never count a line left out
+        raise RuntimeError(f"{builder.records} records built for {report.mapped + report.raw} lines")
+    return (builder.build() if builder.records else b""), report

@@ -1,0 +1,184 @@
+"""HTTP receivers for logs that are not OTLP: `POST /v1/logs/json` (JSON lines) and Loki's push API.
+
+Transport only: ingest key, body limits and decompression, status codes. The pure conversions
+(collector/jsonlines, collector/loki) turn a request into an OTLP ExportLogsServiceRequest, which
+the shared Receiver takes exactly as it takes an OTLP/HTTP one: the write-ahead log, batching,
+deduplication and the native ClickHouse decode apply unchanged, and so does the promise (a 2xx
+means the stored lines are in the write-ahead log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+from multidict import CIMultiDict
+from prometheus_client import Counter
+
+from collector.errors import Unauthenticated, outcome_for
+from collector.jsonlines.convert import Context, LineLimits, convert
+from collector.logwire import Attribute
+from collector.loki.convert import convert_push
+from collector.loki.push import decode_push
+from collector.otlp.model import InvalidRequest, Signal
+from collector.otlp_http import read_body
+from collector.receiver import Receiver
+from collector.transport import bearer_or_api_key, check_key
+
+log = logging.getLogger(__name__)
+JSON_LINES_PATH = "/v1/logs/json"
+LOKI_PATHS = ("/loki/api/v1/push", "/api/prom/push")  # the second: Loki's pre-2.0 path, still used by old clients
+# Bodies above this are mapped in a worker thread, so one large request does not hold the event loop
+# for its whole mapping (Python maps ~100 bytes per microsecond).
+_THREAD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class LogRoutes:
+    receiver: Receiver
+    limits: LineLimits
+    max_body: int
+    max_decompressed: int
+    lines: Counter  # otelhouse_collector_log_lines_total{format, outcome}
+
+
+ROUTES_KEY = web.AppKey("log_routes", LogRoutes)
+
+
+def presented_key(headers: CIMultiDict[str]) -> str | None:
+    """The ingest key of a request: Bearer, X-API-Key, or the password of Basic auth (Loki clients send that)."""
+    authorization = headers.get("Authorization")
+    key = bearer_or_api_key(authorization, headers.get("X-API-Key"))
+    if key is None and authorization and authorization[:6].lower() == "basic ":
+        try:
+            key = base64.b64decode(authorization[6:].strip(), validate=True).decode().partition(":")[2] or None
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthenticated("the Authorization: Basic header is not base64 of user:key") from None
+    return key
+
+
+def resource_header(value: str | None) -> tuple[Attribute, ...]:
+    """Parse X-Resource-Attributes, `k=v,k=v` with percent-encoded values (OTEL_RESOURCE_ATTRIBUTES syntax)."""
+    if not value or not value.strip():
+        return ()
+    pairs = []
+    for i, item in enumerate(value.split(","), 1):
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidRequest(f"X-Resource-Attributes: item {i} ({item.strip()[:60]!r}) is not key=value")
+        pairs.append((key.strip(), unquote(text.strip())))
+    return tuple(pairs)
+
+
+async def _off_loop(size: int, fn: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.to_thread(fn, *args) if size > _THREAD_BYTES else fn(*args)
+
+
+def _authorize(request: web.Request, receiver: Receiver) -> None:
+    try:
+        check_key(presented_key(request.headers), receiver.api_keys)
+    except Unauthenticated:
+        receiver.metrics.auth_failures.labels("http").inc()
+        raise
+
+
+def _error(exc: Exception, as_json: bool) -> web.Response:
+    """Answer an ingest error with its status: JSON {"error": ...} for JSON lines, text for Loki (as Loki does)."""
+    outcome = outcome_for(exc)
+    if outcome is None:
+        log.exception("unexpected error handling a logs request", exc_info=exc)
+        return web.Response(status=500, text="internal error; see the collector's log")
+    headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else None
+    if as_json:
+        return web.json_response({"error": str(exc)}, status=outcome.http_status, headers=headers)
+    return web.Response(status=outcome.http_status, text=str(exc) + "\n", headers=headers)
+
+
+Handler = Callable[[web.Request, LogRoutes], Awaitable[web.Response]]
+
+
+def _route(protocol: str, as_json: bool, handle: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Wrap a handler with what both routes do: the ingest key, the error answers, the request metrics."""
+
+    async def route(request: web.Request) -> web.Response:
+        routes = request.app[ROUTES_KEY]
+        started = time.perf_counter()
+        try:
+            _authorize(request, routes.receiver)
+            response = await handle(request, routes)
+        except Exception as exc:
+            response = _error(exc, as_json)
+        routes.receiver.observe(Signal.LOGS, protocol, str(response.status), started)
+        return response
+
+    return route
+
+
+async def _json_lines(request: web.Request, routes: LogRoutes) -> web.Response:
+    """Store JSON log lines; answer 200 with how many were mapped, stored raw or rejected (and which)."""
+    service = request.headers.get("X-Service-Name") or request.query.get("service") or None
+    ctx = Context(service, resource_header(request.headers.get("X-Resource-Attributes")), time.time_ns())
+    body = await read_body(request, routes.max_body, routes.max_decompressed)
+    otlp, report = await _off_loop(len(body), convert, body, ctx, routes.limits)
+    if otlp:
+        result = await routes.receiver.ingest(Signal.LOGS, "jsonlines", "protobuf", otlp)
+        if result.rejected:  # the mapping checks what the OTLP decode does, so this is a safety net
+            report.rejected += result.rejected
+            report.mapped -= result.rejected
+            report.problem(0, result.message)
+    for outcome in ("mapped", "raw", "rejected"):
+        routes.lines.labels("jsonlines", outcome).inc(getattr(report, outcome))
+    return web.json_response(report.as_dict())
+
+
+def _decode_and_convert(body: bytes, is_json: bool, routes: LogRoutes, arrival_ns: int):
+    return convert_push(decode_push(body, is_json, routes.max_decompressed), routes.limits, arrival_ns)
+
+
+async def _loki_push(request: web.Request, routes: LogRoutes) -> web.Response:
+    """Store a Loki push request: 204 when every entry is stored, 400 naming the first entry that was not."""
+    is_json = request.content_type.lower() == "application/json"
+    if request.headers.get("Content-Encoding", "").strip().lower() == "snappy" and not is_json:
+        # Loki reads protobuf as snappy whatever this says; some clients say it
+        headers = request.headers.copy()
+        del headers["Content-Encoding"]
+        request = request.clone(headers=headers)
+    body = await read_body(request, routes.max_body, routes.max_decompressed)
+    otlp, report = await _off_loop(len(body), _decode_and_convert, body, is_json, routes, time.time_ns())
+    if otlp:
+        result = await routes.receiver.ingest(Signal.LOGS, "loki", "protobuf", otlp)
+        if result.rejected:
+            report.rejected += result.rejected
+            report.first_problem = report.first_problem or result.message
+    routes.lines.labels("loki", "mapped").inc(report.mapped)
+    routes.lines.labels("loki", "raw").inc(report.entries - report.rejected - report.mapped)
+    routes.lines.labels("loki", "rejected").inc(report.rejected)
+    if report.rejected:
+        return web.Response(status=400, text=report.message() + "\n")
+    return web.Response(status=204)
+
+
+post_json_lines = _route("jsonlines", True, _json_lines)
+post_loki_push = _route("loki", False, _loki_push)
+
+
+def add_log_routes(app: web.Application, receiver: Receiver, limits: LineLimits, max_body: int, max_decompressed: int):
+    """Register the JSON-lines and Loki push routes, with their line counter on the collector's registry."""
+    lines = Counter(
+        "otelhouse_collector_log_lines",
+        "JSON-lines and Loki lines received: mapped by their logger's dialect, stored raw, or rejected",
+        ["format", "outcome"],
+        registry=receiver.metrics.registry,
+    )
+    app[ROUTES_KEY] = LogRoutes(receiver, limits, max_body, max_decompressed, lines)
+    app.router.add_post(JSON_LINES_PATH, post_json_lines)
+    for path in LOKI_PATHS:
+        app.router.add_post(path, post_loki_push)

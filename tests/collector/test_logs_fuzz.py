@@ -1,0 +1,179 @@
+"""Fuzzing the JSON-lines mapper and the Loki decoder, and the corpus of nasty inputs through a running collector.
+
+Properties: any body maps without an exception other than the documented refusals; what is produced
+is a valid, canonical OTLP logs request; every line is counted once (mapped, raw or rejected); memory
+stays a small multiple of the body. The corpus (tests/collector/corpus/logs, regenerate with
+make_logs_corpus.py) gets the status expected.toml names, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+import tracemalloc
+from pathlib import Path
+
+import cramjam
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+from collector.errors import TooLarge
+from collector.jsonlines.convert import Context, LineLimits, convert
+from collector.loki.convert import convert_push
+from collector.loki.push import PushRequest, decode_push
+from collector.otlp.decode import decode_protobuf
+from collector.otlp.limits import Limits, TooManyItems
+from collector.otlp.model import InvalidRequest, Signal
+from tests.collector.conftest import LiveCollector, start_live_collector
+
+CORPUS = Path(__file__).parent / "corpus" / "logs"
+LIMITS = LineLimits(Limits(max_items=1000), max_line_bytes=4096, max_depth=8)
+KEYS = st.sampled_from(["msg", "message", "level", "time", "ts", "trace_id", "span_id", "err", "log", "stream", "v"])
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=30)
+    | st.sampled_from(
+        ["info", "WARN+2", "warning", "2024-05-01T10:00:00Z", "4bf92f3577b34da6a3ce929d0e0e4736", "stdout"]
+    )
+)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS | st.text(max_size=8), inner, max_size=6),
+    max_leaves=25,
+)
+
+
+def _json_bytes(value: object) -> bytes:
+    return json.dumps(value).encode()
+
+
+def check_request(otlp: bytes, canonical: bool = True) -> int:
+    """Take what a conversion produced through the OTLP decode, as the receiver does; return the records stored.
+
+    Loki lines pass through as the bytes sent, so invalid UTF-8 in them is repaired there (`canonical`
+    off); JSON lines are canonical as built.
+    """
+    if not otlp:
+        return 0
+    if canonical:
+        assert ExportLogsServiceRequest.FromString(otlp).ByteSize() == len(otlp)
+    result = decode_protobuf(Signal.LOGS, otlp)
+    assert result.rejected == 0, result.message
+    return result.payload.items if result.payload else 0
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(JSON, max_size=8))
+def test_any_json_lines_map(values: list) -> None:
+    body = "\n".join(json.dumps(v) for v in values).encode()  # the standard library writes NaN and big ints
+    otlp, report = convert(body, Context("svc", (), time.time_ns()), LIMITS)
+    assert report.mapped + report.raw + report.rejected == report.lines
+    assert check_request(otlp) == report.mapped + report.raw
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2000))
+def test_any_bytes_map(body: bytes) -> None:
+    try:
+        otlp, report = convert(body, Context(None, (), time.time_ns()), LIMITS)
+    except TooManyItems:
+        return
+    assert check_request(otlp) == report.mapped + report.raw
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2000), st.booleans())
+def test_loki_decoder_refuses_or_maps_any_bytes(body: bytes, snappy: bool) -> None:
+    if snappy:
+        body = bytes(cramjam.snappy.compress_raw(body))
+    try:
+        streams = decode_push(body, is_json=not snappy, limit=1 << 20)
+        otlp, report = convert_push(streams, LIMITS, time.time_ns())
+    except (InvalidRequest, TooLarge, TooManyItems):
+        return
+    assert check_request(otlp, canonical=False) == report.entries - report.rejected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.binary(max_size=40)
+            | st.sampled_from([b'{app="a"}', b'{job="x", level="warn"}', b"{}", b'{a="\\"q\\""}']),
+            st.lists(
+                st.tuples(st.integers(0, 2**40), st.binary(max_size=60) | JSON.map(lambda v: json.dumps(v).encode())),
+                max_size=5,
+            ),
+        ),
+        max_size=4,
+    )
+)
+def test_loki_protobuf_of_any_shape(streams: list) -> None:
+    request = PushRequest()
+    now = time.time_ns()
+    for labels, entries in streams:
+        stream = request.streams.add(labels=labels)
+        for offset, line in entries:
+            entry = stream.entries.add(line=line)
+            entry.timestamp.seconds, entry.timestamp.nanos = divmod(now - offset, 10**9)
+    body = bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
+    try:
+        otlp, report = convert_push(decode_push(body, False, 1 << 20), LIMITS, now)
+    except InvalidRequest as exc:
+        assert "labels" in str(exc)
+        return
+    assert check_request(otlp, canonical=False) == report.entries - report.rejected
+
+
+def test_memory_stays_bounded_on_the_nasty_bodies() -> None:
+    """Converting each corpus body peaks at a small multiple of its size (Python objects per line, then bytes)."""
+    for path in sorted(CORPUS.glob("jsonlines-*")):
+        body = path.read_bytes()
+        tracemalloc.start()
+        convert(body, Context(None, (), time.time_ns()), LineLimits())
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < 4 * len(body) + 2_000_000, (path.name, peak)
+
+
+@pytest.fixture
+def corpus_collector(chdb_path, store, database):
+    """A collector that keeps any time (logs TTL off), since corpus files carry fixed timestamps."""
+    yield from start_live_collector(chdb_path, store, database, OTELHOUSE_CLICKHOUSE_LOGS_TTL_DAYS="0")
+
+
+def test_corpus_through_a_running_collector(corpus_collector: LiveCollector) -> None:
+    expected = tomllib.loads((CORPUS / "expected.toml").read_text())
+    assert set(expected) == {p.name for p in CORPUS.glob("*-*.*")}  # every file is listed
+    routes = {
+        "jsonlines": ("/v1/logs/json", "application/x-ndjson"),
+        "loki-protobuf": ("/loki/api/v1/push", "application/x-protobuf"),
+        "loki-json": ("/loki/api/v1/push", "application/json"),
+    }
+    stored = 0
+    for name, want in expected.items():
+        path, content_type = routes[want["route"]]
+        response = requests.post(
+            corpus_collector.http_url + path,
+            data=(CORPUS / name).read_bytes(),
+            headers={"Content-Type": content_type},
+            timeout=60,
+        )
+        assert response.status_code == want["status"], (name, response.status_code, response.text[:300])
+        if want["route"] == "jsonlines":
+            report = response.json()
+            for key in ("mapped", "raw", "rejected", "repaired"):
+                assert report[key] == want.get(key, 0), (name, key, report)
+            stored += report["stored"]
+        elif want["status"] == 204:
+            stored += 2
+    assert corpus_collector.query("SELECT count() FROM {db}.otel_logs") == [(stored,)]
+    rows = dict(corpus_collector.query("SELECT Body, LogAttributes['n'] FROM {db}.otel_logs WHERE Body = 'big'"))
+    assert rows == {"big": "340282366920938463463374607431768211456"}
