@@ -108,16 +108,7 @@ class Archiver:
         periods = sorted({period_of(d, policy.period) for d in days})
         batch = uuid.uuid4().hex
         version = self._call(lambda c: q.schema_version(c, self.db, table))
-        made = []
-        for period in periods:
-            start, end = period.bounds_ns(tz)
-            part = self._next_part(table, period)
-            location = self._export(
-                table, period, part, lambda c, loc: q.export_rows(c, self.db, rolling, time_col, start, end, loc)
-            )
-            want = self._call(lambda c: q.table_partition_sums(c, self.db, rolling, time_col, start, end))
-            first, last = self._call(lambda c: q.time_bounds(c, self.db, rolling, time_col, start, end))
-            made.append(self._verified(policy.signal, table, period, part, location, want, version, batch, (first, last)))
+        made = [self._archive_period(policy, table, period, version, batch) for period in periods]
         if table.startswith("otel_metrics_"):
             # rollups before the manifest: a rerun that finds no manifest writes them again, and the
             # token (from the rows' checksum) makes that second insert a no-op
@@ -127,8 +118,22 @@ class Archiver:
         self.fault("verified")
         return made
 
+    def _archive_period(self, policy: Policy, table: str, period: Period, version: str, batch: str) -> Manifest:
+        """Export the rolling rows of one period as its next part and verify it."""
+        rolling, time_col = rolling_table(table), TIME_COLUMN[table]
+        start, end = period.bounds_ns(policy.timezone)
+        part = self._next_part(table, period)
+        location = self._export(
+            table, period, part, lambda c, loc: q.export_rows(c, self.db, rolling, time_col, start, end, loc)
+        )
+        want = self._call(lambda c: q.table_partition_sums(c, self.db, rolling, time_col, start, end))
+        bounds = self._call(lambda c: q.time_bounds(c, self.db, rolling, time_col, start, end))
+        return self._verified(policy.signal, table, period, part, location, want, version, batch, bounds)
+
     def _next_part(self, table: str, period: Period) -> int:
-        parts = [m.part for m in self.manifests() if (m.table, m.kind, m.period_start) == (table, period.kind, period.start)]
+        parts = [
+            m.part for m in self.manifests() if (m.table, m.kind, m.period_start) == (table, period.kind, period.start)
+        ]
         return max(parts) + 1 if parts else 0
 
     def _export(self, table: str, period: Period, part: int, write: Callable[[Client, Location], None]) -> Location:
@@ -206,7 +211,9 @@ class Archiver:
 
     def mark(self, m: Manifest, status: str, note: str = "") -> Manifest:
         """Record a new status for a manifest (a newer version of it)."""
-        new = dataclasses.replace(m, status=status, note=note[:500], checked_at=datetime.now(UTC), version=m.version + 1)
+        new = dataclasses.replace(
+            m, status=status, note=note[:500], checked_at=datetime.now(UTC), version=m.version + 1
+        )
         self._call(lambda c: insert_manifests(c, self.db, [new]))
         return new
 
@@ -220,6 +227,9 @@ class Archiver:
             return f"unreadable: {exc}"
         if got != _sums_of(m):
             return f"content differs: read {total(got.values())}, manifest says {Sums(m.rows, m.content_hash)}"
+        size, sha = self._call(lambda c: q.file_facts(c, self.root.location(m.location)))
+        if (size, sha) != (m.file_bytes, m.file_sha256):
+            return f"file differs: {size} bytes sha256 {sha}, manifest says {m.file_bytes} bytes {m.file_sha256}"
         return ""
 
     def _drop(self, table: str, batch: list[Manifest], held: dict[date, Sums]) -> None:

@@ -94,7 +94,6 @@ MIGRATIONS += tuple(
 )
 
 
-
 def _twin(n: int, table: str, suffix: str) -> Migration:
     """A table like `table` under another name, without TTL: retention's rolling and restore tables."""
     source = next(m for m in MIGRATIONS if m.obj == table)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from urllib.parse import urlsplit
-
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from otelhouse.config.model import PERIODS, RETENTION_SIGNALS, SECTIONS, RetentionSettings, Settings

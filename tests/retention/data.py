@@ -58,8 +58,10 @@ def ingest(store: Store, table: str, day: date, n: int, seed: int = 0) -> None:
 def day_sums(store: Store, table: str, time_col: str) -> dict[date, tuple[int, int]]:
     """Return (rows, content checksum) per UTC day of a table."""
     rows = store.call(
-        lambda c: c.query(
-            f"SELECT toDate({time_col}) AS d, count(), sum(cityHash64(*)) FROM {store.database}.{table} GROUP BY d"
-        ).result_rows
+        lambda c: (
+            c.query(
+                f"SELECT toDate({time_col}) AS d, count(), sum(cityHash64(*)) FROM {store.database}.{table} GROUP BY d"
+            ).result_rows
+        )
     )
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
