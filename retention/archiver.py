@@ -29,6 +29,7 @@ from storage.queries.manifests import Manifest, current_manifests, insert_manife
 from storage.queries.rollups import write_rollups
 
 log = logging.getLogger(__name__)
+DAY_PARTITIONED = tuple(t for table in TIME_COLUMN for t in (table, rolling_table(table)))
 Fault = Callable[[str], None]
 
 
@@ -66,9 +67,9 @@ class Archiver:
         """Return the newest version of every manifest."""
         return self._call(lambda c: current_manifests(c, self.db))
 
-    def partitions(self, table: str) -> list[date]:
-        """Return a table's UTC day partitions that hold rows."""
-        return self._call(lambda c: q.hot_partitions(c, self.db, table))
+    def partitions(self) -> dict[str, list[date]]:
+        """Return every table's UTC day partitions that hold rows."""
+        return self._call(lambda c: q.day_partitions(c, self.db, DAY_PARTITIONED))
 
     def roll(self, policy: Policy, table: str, days: tuple[date, ...]) -> int:
         """Move a period's hot partitions aside, archive, verify and drop them; return rows archived."""
@@ -84,8 +85,11 @@ class Archiver:
         held = self._call(lambda c: q.table_partition_sums(c, self.db, rolling, time_col))
         if not held:
             return 0
-        batch = self._matching_batch(table, held) or self._archive(policy, table, held)
-        self._drop(table, batch, held)
+        batch = self._matching_batch(table, held)
+        if batch is None:  # _archive has just read the new files back
+            self._drop(table, self._archive(policy, table, held), held, read_back=False)
+        else:  # an earlier run archived these rows: read its files back again before dropping
+            self._drop(table, batch, held, read_back=True)
         return total(held.values()).rows
 
     def _matching_batch(self, table: str, held: dict[date, Sums]) -> list[Manifest] | None:
@@ -232,16 +236,16 @@ class Archiver:
             return f"file differs: {size} bytes sha256 {sha}, manifest says {m.file_bytes} bytes {m.file_sha256}"
         return ""
 
-    def _drop(self, table: str, batch: list[Manifest], held: dict[date, Sums]) -> None:
-        """Drop the rolling partitions that the batch's archives, read back now, hold exactly."""
+    def _drop(self, table: str, batch: list[Manifest], held: dict[date, Sums], read_back: bool) -> None:
+        """Drop the rolling partitions that the batch's archives hold exactly (read back again if asked)."""
         recorded: dict[date, Sums] = {}
         for m in batch:
             _add(recorded, _sums_of(m))
-        got = self._read_back_or_mark(batch)
+        got = self._read_back_or_mark(batch) if read_back else recorded
         for day, sums in held.items():
             if recorded.get(day) != sums or got.get(day) != sums:
                 raise ArchiveMismatch(f"{table} {day}: archive holds {got.get(day)}, rolling rows are {sums}; kept")
-        hot = set(self.partitions(table))
+        hot = set(self.partitions().get(table, []))
         for n, day in enumerate(sorted(held)):
             self._call(lambda c, d=day: q.drop_partition(c, self.db, rolling_table(table), d))
             if table in COMPANIONS and day not in hot:

@@ -56,14 +56,6 @@ def period_of(day: date, kind: str) -> Period:
     raise ValueError(f"unknown period kind {kind!r}; expected one of {', '.join(KINDS)}")
 
 
-def parse_period(kind: str, start: date) -> Period:
-    """Return the period of `kind` starting on `start`."""
-    period = period_of(start, kind)
-    if period.start != start:
-        raise ValueError(f"{start.isoformat()} does not start a {kind} period")
-    return period
-
-
 def local_midnight_ns(day: date, tz: str) -> int:
     """Return local midnight of `day` in `tz` as nanoseconds since the epoch."""
     moment = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
@@ -80,14 +72,6 @@ def local_today(now: datetime, tz: str) -> date:
 def hot_cutoff(now: datetime, tz: str, hot_days: int) -> date:
     """Return the first local day still hot: today and the `hot_days - 1` days before it stay."""
     return local_today(now, tz) - timedelta(days=hot_days - 1)
-
-
-def utc_days(period: Period, tz: str) -> list[date]:
-    """Return the UTC day partitions that a local period's rows fall in."""
-    start, end = period.bounds_ns(tz)
-    first = datetime.fromtimestamp(start / 10**9, ZoneInfo("UTC")).date()
-    last = datetime.fromtimestamp((end - 1) / 10**9, ZoneInfo("UTC")).date()
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def local_days_of(utc_day: date, tz: str) -> list[date]:

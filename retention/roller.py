@@ -64,11 +64,12 @@ class Roller:
         """Return every step due now for the signals, in order."""
         now = now or self.clock()
         manifests = self.archiver.manifests()
+        partitions = self.archiver.partitions()
         actions: list[Action] = []
         for signal in signals:
             policy = self.policies[signal]
-            hot = {t: self.archiver.partitions(t) for t, _ in policy.tables}
-            rolling = {t: self.archiver.partitions(rolling_table(t)) for t, _ in policy.tables}
+            hot = {t: partitions.get(t, []) for t, _ in policy.tables}
+            rolling = {t: partitions.get(rolling_table(t), []) for t, _ in policy.tables}
             actions += due(policy, now, hot, rolling, [m for m in manifests if m.signal == signal])
         return actions
 

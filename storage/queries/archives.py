@@ -72,14 +72,18 @@ def _range(time_col: str, start_ns: int | None, end_ns: int | None, params: dict
     )
 
 
-def hot_partitions(client: Client, database: str, table: str) -> list[date]:
-    """Return the day partitions of a table that hold rows, oldest first."""
+def day_partitions(client: Client, database: str, tables: Sequence[str]) -> dict[str, list[date]]:
+    """Return, per table (all partitioned by day), the day partitions that hold rows, oldest first."""
     rows = client.query(
-        "SELECT DISTINCT toDate(partition) AS d FROM system.parts "
-        "WHERE database = {db:String} AND table = {t:String} AND active AND rows > 0 ORDER BY d",
-        parameters={"db": database, "t": table},
+        "SELECT table, toDate(partition) AS d FROM system.parts "
+        "WHERE database = {db:String} AND table IN {tables:Array(String)} AND active AND rows > 0 "
+        "GROUP BY table, d ORDER BY table, d",
+        parameters={"db": database, "tables": list(tables)},
     ).result_rows
-    return [r[0] for r in rows]
+    out: dict[str, list[date]] = {}
+    for table, day in rows:
+        out.setdefault(table, []).append(day)
+    return out
 
 
 def move_partition(client: Client, database: str, table: str, to_table: str, day: date) -> None:
