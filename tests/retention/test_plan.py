@@ -54,7 +54,9 @@ def test_after_downtime_every_closed_period_past_the_hot_window_is_rolled_oldest
 def test_unfinished_work_comes_first() -> None:
     compacted = manifest("weekly", date(2026, 1, 5), sources=("otel_logs/daily/2026-01-05/0000",))
     source = manifest("daily", date(2026, 1, 5))
-    actions = due(POLICY, NOW, {"otel_logs": [date(2026, 2, 1)]}, {"otel_logs": [date(2026, 1, 31)]}, [compacted, source])
+    actions = due(
+        POLICY, NOW, {"otel_logs": [date(2026, 2, 1)]}, {"otel_logs": [date(2026, 1, 31)]}, [compacted, source]
+    )
     assert isinstance(actions[0], Resume) and actions[0].table == "otel_logs"
     assert actions[1] == Cleanup("logs", "otel_logs", source.id)
     assert isinstance(actions[2], Roll)
