@@ -6,12 +6,15 @@ from datetime import date
 
 from storage import Store
 
-# one statement per table; {n} rows spread over one UTC day, {seed} varies content between calls
+# {n} rows spread evenly over {days} UTC days from {day}; {seed} varies content between calls
+_TIME = (
+    "toDateTime64({day:Date}, 9, 'UTC') + toIntervalNanosecond(intDiv(86400000000000 * {days:UInt32}, {n:UInt32}) "
+    "* number + {seed:UInt32})"
+)
 _INSERTS = {
     "otel_logs": (
         "INSERT INTO {db}.otel_logs (Timestamp, TraceId, SeverityText, SeverityNumber, ServiceName, Body, "
-        "ResourceAttributes, LogAttributes) SELECT toDateTime64({day:Date}, 9, 'UTC') + "
-        "toIntervalNanosecond(intDiv(86400000000000 * {days:UInt32}, {n:UInt32}) * number + {seed:UInt32}), "
+        f"ResourceAttributes, LogAttributes) SELECT {_TIME}, "
         "lower(hex(cityHash64(number, {seed:UInt32}))), ['INFO', 'WARN', 'ERROR'][1 + number % 3], "
         "9 + 4 * (number % 3), ['checkout', 'payments', 'search'][1 + number % 3], "
         "concat('request ', toString(number), ' seed ', toString({seed:UInt32}), ' on ', toString({day:Date})), "
@@ -20,30 +23,24 @@ _INSERTS = {
     ),
     "otel_traces": (
         "INSERT INTO {db}.otel_traces (Timestamp, TraceId, SpanId, SpanName, ServiceName, Duration, StatusCode, "
-        "SpanAttributes, `Events.Timestamp`, `Events.Name`, `Events.Attributes`) SELECT "
-        "toDateTime64({day:Date}, 9, 'UTC') + toIntervalNanosecond(intDiv(86400000000000 * {days:UInt32}, {n:UInt32}) * number "
-        "+ {seed:UInt32}), lower(hex(cityHash64(number, {seed:UInt32}, 1))), lower(hex(cityHash64(number))), "
+        f"SpanAttributes, `Events.Timestamp`, `Events.Name`, `Events.Attributes`) SELECT {_TIME}, "
+        "lower(hex(cityHash64(number, {seed:UInt32}, 1))), lower(hex(cityHash64(number))), "
         "['GET /', 'POST /pay'][1 + number % 2], ['checkout', 'payments'][1 + number % 2], 1000 * number, 'Ok', "
         "map('k', toString(number)), [toDateTime64({day:Date}, 9, 'UTC')], ['ev'], [map('a', 'b')] "
         "FROM numbers({n:UInt32})"
     ),
     "otel_metrics_gauge": (
         "INSERT INTO {db}.otel_metrics_gauge (ServiceName, MetricName, Attributes, TimeUnix, Value) SELECT "
-        "'checkout', 'queue.depth', map('q', toString(number % 2)), toDateTime64({day:Date}, 9, 'UTC') + "
-        "toIntervalNanosecond(intDiv(86400000000000 * {days:UInt32}, {n:UInt32}) * number + {seed:UInt32}), number % 17 "
-        "FROM numbers({n:UInt32})"
+        f"'checkout', 'queue.depth', map('q', toString(number % 2)), {_TIME}, number % 17 FROM numbers({{n:UInt32}})"
     ),
     "otel_metrics_sum": (
         "INSERT INTO {db}.otel_metrics_sum (ServiceName, MetricName, TimeUnix, Value, AggregationTemporality, "
-        "IsMonotonic) SELECT 'checkout', 'requests', toDateTime64({day:Date}, 9, 'UTC') + "
-        "toIntervalNanosecond(intDiv(86400000000000 * {days:UInt32}, {n:UInt32}) * number + {seed:UInt32}), 1, 1, true "
-        "FROM numbers({n:UInt32})"
+        f"IsMonotonic) SELECT 'checkout', 'requests', {_TIME}, 1, 1, true FROM numbers({{n:UInt32}})"
     ),
     "otel_metrics_histogram": (
         "INSERT INTO {db}.otel_metrics_histogram (ServiceName, MetricName, TimeUnix, Count, Sum, BucketCounts, "
-        "ExplicitBounds, Min, Max) SELECT 'checkout', 'latency', toDateTime64({day:Date}, 9, 'UTC') + "
-        "toIntervalNanosecond(intDiv(86400000000000 * {days:UInt32}, {n:UInt32}) * number + {seed:UInt32}), 3, 0.6, [1, 1, 1], "
-        "[0.1, 0.2], 0.1, 0.3 FROM numbers({n:UInt32})"
+        f"ExplicitBounds, Min, Max) SELECT 'checkout', 'latency', {_TIME}, 3, 0.6, [1, 1, 1], [0.1, 0.2], 0.1, 0.3 "
+        "FROM numbers({n:UInt32})"
     ),
 }
 TABLES = tuple(_INSERTS)
