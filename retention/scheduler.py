@@ -46,7 +46,10 @@ class RetentionService:
         self.health = health or RetentionHealth()
         self.scheduler = create_scheduler(timezone)
         for period, fields in CRON.items():
-            self.scheduler.add_job(self.run, CronTrigger(timezone=timezone, **fields), id=period, name=f"{period} roll")
+            # APScheduler 3.11 skips a month across a DST change (Berlin: after 11 March comes 1 May), so the
+            # monthly wake-up is kept in UTC; the daily one closes every local period anyway
+            zone = "UTC" if period == "monthly" else timezone
+            self.scheduler.add_job(self.run, CronTrigger(timezone=zone, **fields), id=period, name=f"{period} roll")
 
     def start(self) -> None:
         """Start the triggers and a catch-up run now."""
