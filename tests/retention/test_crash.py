@@ -52,6 +52,7 @@ def conserved(roller, store, ingested: dict[date, tuple[int, int]], stopped: boo
         assert Sums(*want) in allowed, (day, h, r, a)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("step", "occurrence"),
     [
@@ -107,6 +108,7 @@ def test_a_corrupted_archive_is_caught_before_its_rows_are_dropped(make_roller, 
     assert [(m.period_start, m.part) for m in active(again)] == [(date(2026, 1, 1), 0)]
 
 
+@pytest.mark.slow
 def test_a_missing_source_stops_compaction_and_archives_verify_reports_it(make_roller, clock) -> None:
     from retention.verify import verify_archives
 

@@ -48,6 +48,7 @@ def s3_endpoint() -> Iterator[str]:
     server.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_roll_compact_and_restore_through_s3(make_roller, clock, s3_endpoint: str, tmp_path: Path) -> None:
     key_file, secret_file = tmp_path / "key", tmp_path / "secret"
     key_file.write_text("test\n")
