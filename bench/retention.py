@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from otelhouse.config import load_settings  # noqa: E402
 from retention.roller import Roller  # noqa: E402
 from storage import Store  # noqa: E402
+from storage.queries.archives import PARQUET_SETTINGS  # noqa: E402
 
 GENERATE = """
 INSERT INTO {db}.otel_logs (Timestamp, TraceId, SpanId, TraceFlags, SeverityText, SeverityNumber, ServiceName, Body,
@@ -86,7 +87,10 @@ def main() -> None:
     store.call(
         lambda c: c.command(
             f"INSERT INTO FUNCTION file('{reference}', Parquet) SELECT * FROM {db}.otel_logs",
-            settings={"output_format_parquet_compression_method": "zstd", "output_format_parquet_write_bloom_filter": 0},
+            settings={
+                "output_format_parquet_compression_method": "zstd",
+                "output_format_parquet_write_bloom_filter": 0,
+            },
         )
     )
     bare_s = time.perf_counter() - started

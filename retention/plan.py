@@ -57,24 +57,23 @@ class Compact:
 
 
 @dataclass(frozen=True)
-class Cleanup:
-    """Remove an archive that a verified compacted archive already holds."""
-
+class _ArchiveStep:
     signal: str
     table: str
     manifest_id: str
+
+
+@dataclass(frozen=True)
+class Cleanup(_ArchiveStep):
+    """Remove an archive that a verified compacted archive already holds."""
 
     def describe(self) -> str:
         return f"remove {self.manifest_id} (held by a verified compacted archive)"
 
 
 @dataclass(frozen=True)
-class Expire:
+class Expire(_ArchiveStep):
     """Remove an archive whose period ended longer ago than the policy keeps archives."""
-
-    signal: str
-    table: str
-    manifest_id: str
 
     def describe(self) -> str:
         return f"expire {self.manifest_id}"
