@@ -27,7 +27,6 @@ sys.path.insert(0, str(ROOT))
 from otelhouse.config import load_settings  # noqa: E402
 from retention.roller import Roller  # noqa: E402
 from storage import Store  # noqa: E402
-from storage.queries.archives import PARQUET_SETTINGS  # noqa: E402
 
 GENERATE = """
 INSERT INTO {db}.otel_logs (Timestamp, TraceId, SpanId, TraceFlags, SeverityText, SeverityNumber, ServiceName, Body,
