@@ -94,7 +94,7 @@ def _list(args: argparse.Namespace, store: Store) -> int:
     from storage.queries.manifests import current_manifests
 
     groups: dict[tuple, list] = defaultdict(list)
-    for m in current_manifests(store.client(), store.database):
+    for m in store.call(lambda c: current_manifests(c, store.database)):
         if m.status in ("verified", "corrupt", "missing"):
             groups[(m.signal, m.table, m.kind, m.period_start)].append(m)
     rows = [
