@@ -25,6 +25,7 @@ from storage.writer import write_payloads
 
 log = logging.getLogger(__name__)
 PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
+METRICS_KEY = web.AppKey("metrics", CollectorMetrics)  # other parts in the process add their metrics here
 Stopper = Callable[[], Awaitable[None]]
 
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
     app = web.Application(client_max_size=c.max_body_bytes, handler_args={"auto_decompress": False})
     add_health_routes(app, store)
     app[PIPELINE_KEY] = receiver.pipeline
+    app[METRICS_KEY] = receiver.metrics
 
     if receiver.pipeline.wal is not None:
         app[READY_INFO_KEY] = [lambda: {"write_ahead_log": receiver.pipeline.wal.stats()}]

@@ -29,19 +29,16 @@ def decode_body(signal: Signal, fmt: str, body: bytes, limits: Limits = DEFAULT_
 
 
 def limits_from(settings: Settings) -> Limits:
-    """The per-request limits configured in collector.* (and the hot-storage TTLs in clickhouse.*)."""
-    c, ch = settings.collector, settings.clickhouse
+    """The per-request limits configured in collector.* (and the table TTLs the retention policy sets)."""
+    c = settings.collector
+    ttl = settings.retention.table_ttl_days()
     return Limits(
         max_items=c.max_items_per_request,
         max_attributes=c.max_attributes_per_item,
         max_value_length=c.max_attribute_value_length,
         max_depth=c.max_anyvalue_depth,
         max_future_s=c.max_future_timestamp_s,
-        ttl_days={
-            Signal.TRACES: ch.traces_ttl_days,
-            Signal.LOGS: ch.logs_ttl_days,
-            Signal.METRICS: ch.metrics_ttl_days,
-        },
+        ttl_days={s: ttl[s.value] for s in Signal},
     )
 
 

@@ -9,6 +9,7 @@ import sys
 
 from otelhouse.config import ConfigError, Settings, load_settings, production_problems
 from otelhouse.memory import tune_malloc
+from retention import cli as retention_cli
 
 DESCRIPTION = """\
 otelhouse: a self-hosted observability stack on ClickHouse.
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply pending schema migrations (idempotent: a second run changes nothing) and make "
         "table TTLs match the configured days.",
     )
+    retention_cli.add_commands(sub)
     config = sub.add_parser("config", help="inspect the configuration", description="Inspect the configuration.")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     config_sub.add_parser(
@@ -128,6 +130,8 @@ def run(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             _migrate(settings)
             return 0
+        if args.command in retention_cli.COMMANDS:
+            return retention_cli.run(args, settings)
         from otelhouse.runtime import PARTS, serve
 
         parts = PARTS if args.command == "serve" else (args.command,)

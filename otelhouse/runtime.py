@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from otelhouse.config import Settings
+from otelhouse.health import READY_CHECKS_KEY
 from storage import Store
 
 log = logging.getLogger("otelhouse")
@@ -39,24 +40,42 @@ async def _serve_app(app: web.Application, host: str, port: int, running: Runnin
 
 async def start_parts(settings: Settings, store: Store, parts: Iterable[str]) -> Running:
     """Start the named parts on the shared store; return what to stop later."""
-    from collector.app import start_collector
+    from collector.app import METRICS_KEY, start_collector
     from dashboard.app import create_app as create_dashboard
-    from retention.scheduler import create_scheduler
+    from retention.health import RetentionCollector
+    from retention.scheduler import start_retention
 
     running = Running()
     parts = set(parts)
+    retention = None
+    if "retention" in parts and settings.retention.enabled:
+        retention = start_retention(settings, store)
+        running.stoppers.append(_async(retention.stop))
+        log.info("retention scheduler running", extra={"part": "retention"})
     if "collector" in parts:
         app = await start_collector(settings, store, running.stoppers)
+        if retention is not None:
+            app[METRICS_KEY].registry.register(RetentionCollector(retention.health))
+            _add_ready_check(app, retention.health.problem)
         await _serve_app(app, settings.collector.host, settings.collector.http_port, running, "collector")
     if "dashboard" in parts:
         app = create_dashboard(settings, store)
+        if retention is not None:
+            _add_ready_check(app, retention.health.problem)
         await _serve_app(app, settings.dashboard.host, settings.dashboard.port, running, "dashboard")
-    if "retention" in parts and settings.retention.enabled:
-        scheduler = create_scheduler()
-        scheduler.start()
-        running.stoppers.append(_async(lambda: scheduler.shutdown(wait=True)))
-        log.info("retention scheduler running", extra={"part": "retention"})
     return running
+
+
+def _add_ready_check(app: web.Application, problem) -> None:
+    """Make an app's /readyz report a part's problem (e.g. failing retention runs)."""
+
+    async def check() -> str:
+        return problem()
+
+    if READY_CHECKS_KEY in app:
+        app[READY_CHECKS_KEY].append(check)
+    else:
+        app[READY_CHECKS_KEY] = [check]
 
 
 def _async(fn):

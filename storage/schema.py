@@ -30,6 +30,7 @@ class Migration:
     shard_key: str = "rand()"
     source: str = ""  # the .sql file rendered, when it is not `name` (a variant of another migration)
     variant: str = ""  # "flat": the fast path for requests whose values are all scalars (VARIANTS)
+    table_of: str = ""  # the table whose .sql this renders under its own name (a rolling or restore twin)
 
 
 # What a variant changes in the rendering. The flat fast path declares every OTLP AnyValue as a scalar
@@ -92,7 +93,46 @@ MIGRATIONS += tuple(
     for n, m in enumerate((m for m in MIGRATIONS if m.name in _FLAT_OF), start=len(MIGRATIONS) + 1)
 )
 
-TABLES = tuple(m.obj for m in MIGRATIONS if m.kind == "table")
+
+def _twin(n: int, table: str, suffix: str) -> Migration:
+    """A table like `table` under another name, without TTL: retention's rolling and restore tables."""
+    source = next(m for m in MIGRATIONS if m.obj == table)
+    return Migration(
+        name=f"{n:04d}_{table}{suffix}", kind="table", obj=f"{table}{suffix}", source=source.name, table_of=table
+    )
+
+
+# Retention (docs/retention.md): the archive manifests; a rolling twin per hot table that a roll moves
+# partitions into (so rows arriving meanwhile stay hot); a restore table without TTL; a table the log
+# explorer reads that merges hot, rolling and restored logs; hourly and daily metric rollups.
+HOT_TABLES = tuple(m.obj for m in MIGRATIONS if m.ttl_column and m.obj != "otel_traces_trace_id_ts")
+ROLLING_SUFFIX = "_rolling"
+_N = len(MIGRATIONS) + 1
+MIGRATIONS += (
+    Migration(name=f"{_N:04d}_otelhouse_archives", kind="table", obj="otelhouse_archives"),
+    *(_twin(n, t, ROLLING_SUFFIX) for n, t in enumerate(HOT_TABLES, start=_N + 1)),
+    _twin(_N + 1 + len(HOT_TABLES), "otel_logs", "_restored"),
+    Migration(name=f"{_N + 2 + len(HOT_TABLES):04d}_otel_logs_all", kind="view", obj="otel_logs_all"),
+    _table(
+        f"{_N + 3 + len(HOT_TABLES):04d}_otelhouse_metrics_rollup_hourly",
+        "otelhouse_metrics_rollup_hourly",
+        "metrics_rollups",
+        "Bucket",
+    ),
+)
+MIGRATIONS += (
+    replace(
+        MIGRATIONS[-1],
+        name=f"{len(MIGRATIONS) + 1:04d}_otelhouse_metrics_rollup_daily",
+        obj="otelhouse_metrics_rollup_daily",
+        source=MIGRATIONS[-1].name,
+        table_of="otelhouse_metrics_rollup_hourly",
+    ),
+)
+
+# every table a migration creates, and the OpenTelemetry ones among them (what the collector writes)
+ALL_TABLES = tuple(m.obj for m in MIGRATIONS if m.kind == "table")
+TABLES = tuple(t for t in ALL_TABLES if t.startswith("otel_") and not t.endswith((ROLLING_SUFFIX, "_restored")))
 
 
 @dataclass(frozen=True)
@@ -138,7 +178,9 @@ def ttl_expression(m: Migration, opts: SchemaOptions) -> str:
 
 def render(m: Migration, opts: SchemaOptions) -> list[str]:
     """Return the statements that create the migration's object(s)."""
-    names = {t: f"{opts.database}.{opts.local(t)}" for t in TABLES}
+    names = {t: f"{opts.database}.{opts.local(t)}" for t in ALL_TABLES}
+    if m.table_of:
+        names[m.table_of] = names[m.obj]
     ttl = ttl_expression(m, opts)
     variables = {
         **_fragments(),

@@ -26,11 +26,9 @@ T = TypeVar("T")
 
 def schema_options(settings: Settings, database: str) -> SchemaOptions:
     """Build SchemaOptions from the settings."""
-    ch = settings.clickhouse
+    # the retention policy decides when rows leave hot storage; the TTLs only follow it
     return SchemaOptions(
-        database=database,
-        cluster=ch.cluster,
-        ttl_days={"traces": ch.traces_ttl_days, "logs": ch.logs_ttl_days, "metrics": ch.metrics_ttl_days},
+        database=database, cluster=settings.clickhouse.cluster, ttl_days=settings.retention.table_ttl_days()
     )
 
 

@@ -15,7 +15,7 @@ Per-item treatment (rejected items are counted in partial success, with the firs
 - log record: rejected unless trace_id is empty or 16 bytes and span_id empty or 8 bytes.
 - metric: its data points are rejected when the metric has no name; a metric without data has none.
 - timestamps: the one that places the row (span start, log time or else observed time, point time)
-  must be set, no older than the signal's hot-storage TTL (clickhouse.*_ttl_days: ClickHouse drops
+  must be set, no older than the table TTL if the retention policy sets one (ClickHouse drops
   such a row at insert, so acknowledging it would lose it silently), at most
   max_future_timestamp_s ahead of now, and before 2262 (DateTime64(9)); else the item is rejected.
   Other timestamps (end, events, exemplars, point start) are stored as sent: both routes wrap values

@@ -20,7 +20,9 @@ from collector.otlp.model import InvalidRequest, Signal
 NS_PER_DAY = 86_400 * 10**9
 # DateTime64(9) stores Int64 nanoseconds: nothing after 2262-04-11T23:47:16.854775807Z fits
 MAX_DATETIME64_NS = (1 << 63) - 1
-TTL_SETTING = {s: f"clickhouse.{s}_ttl_days" for s in Signal}
+# Only a table TTL drops rows at insert; with the default policy there is none, so backfill is accepted
+# and the next roll archives it (docs/retention.md). With a backstop TTL, older rows are refused.
+TTL_SETTING = {s: f"the table TTL (retention.{s}_hot_days + retention.ttl_margin_days)" for s in Signal}
 CONTAINERS = {
     Signal.TRACES: ("resource_spans", "scope_spans", "spans"),
     Signal.LOGS: ("resource_logs", "scope_logs", "log_records"),

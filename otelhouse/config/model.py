@@ -27,9 +27,6 @@ class ClickHouseSettings:
     database: str = setting("", "database name; overrides the URL's (default: default)")
     secure: bool = setting(False, "use TLS to the server (clickhouse-connect ignores the https scheme)")
     cluster: str = setting("", "cluster name: makes DDL use ON CLUSTER, Replicated* and Distributed tables")
-    traces_ttl_days: int = setting(30, "days spans stay in hot storage (0: forever)")
-    logs_ttl_days: int = setting(90, "days log records stay in hot storage (0: forever)")
-    metrics_ttl_days: int = setting(90, "days metric points stay in hot storage (0: forever)")
     connect_timeout_s: float = setting(10.0, "seconds to wait for a ClickHouse server to answer")
 
 
@@ -110,10 +107,56 @@ class DashboardSettings:
     )
 
 
+RETENTION_SIGNALS = ("logs", "traces", "metrics")
+PERIODS = ("daily", "weekly", "monthly")
+
+
 @dataclass(frozen=True)
 class RetentionSettings:
-    enabled: bool = setting(True, "run the log-rolling scheduler")
-    archive_dir: str = setting("./data/archive", "folder for verified Parquet archives")
+    enabled: bool = setting(
+        True, "roll closed periods into verified archives; false: rows leave hot storage by TTL, unarchived"
+    )
+    archive_dir: str = setting("./data/archive", "folder for verified Parquet archives (when archive_url is empty)")
+    archive_url: str = setting(
+        "", "S3-compatible bucket for archives instead of archive_dir: http(s)://host:port/bucket/prefix"
+    )
+    s3_access_key_id: str = setting("", "access key for archive_url", secret=True)
+    s3_secret_access_key: str = setting("", "secret key for archive_url", secret=True)
+    state_dir: str = setting("./data/retention", "folder of the roller's lock (one roller at a time)")
+    timezone: str = setting("UTC", "IANA timezone in which days, weeks and months are cut")
+    logs_period: str = setting("daily", "how often log rows are rolled: daily, weekly or monthly")
+    logs_hot_days: int = setting(14, "days log records stay in hot storage (today included)")
+    logs_archive_days: int = setting(396, "days log archives are kept after their period ends (0: forever)")
+    traces_period: str = setting("daily", "how often spans are rolled: daily, weekly or monthly")
+    traces_hot_days: int = setting(7, "days spans stay in hot storage (today included)")
+    traces_archive_days: int = setting(396, "days trace archives are kept after their period ends (0: forever)")
+    metrics_period: str = setting("daily", "how often raw metric points are rolled: daily, weekly or monthly")
+    metrics_hot_days: int = setting(30, "days raw metric points stay in hot storage (today included)")
+    metrics_archive_days: int = setting(396, "days raw metric archives are kept after their period ends (0: forever)")
+    metrics_rollup_days: int = setting(396, "days the hourly and daily metric rollups are kept (0: forever)")
+    compact_weekly_after_days: int = setting(
+        7, "days after a week ends before its daily archives are compacted into one (0: never)"
+    )
+    compact_monthly_after_days: int = setting(
+        31, "days after a month ends before its archives are compacted into one (0: never)"
+    )
+    ttl_margin_days: int = setting(
+        0,
+        "0: hot tables carry no TTL and only verified rolls remove rows; N: a backstop TTL at hot days + N "
+        "(it deletes unarchived rows if rolling stalls that long)",
+    )
+
+    def table_ttl_days(self) -> dict[str, int]:
+        """Return the ClickHouse TTL per signal that this policy implies (0: none); the one source of truth."""
+        ttl = {s: 0 for s in RETENTION_SIGNALS}
+        for signal in RETENTION_SIGNALS:
+            hot = getattr(self, f"{signal}_hot_days")
+            if not self.enabled:
+                ttl[signal] = hot
+            elif self.ttl_margin_days:
+                ttl[signal] = hot + self.ttl_margin_days
+        ttl["metrics_rollups"] = self.metrics_rollup_days
+        return ttl
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from otelhouse.config.model import SECTIONS, Settings
+from otelhouse.config.model import PERIODS, RETENTION_SIGNALS, SECTIONS, RetentionSettings, Settings
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -30,9 +31,6 @@ def validate(s: Settings) -> list[str]:
         value = getattr(ch, key)
         if value and not IDENTIFIER.match(value):
             problems.append(f"clickhouse.{key} must be letters, digits and underscores, got {value!r}")
-    for key in ("traces_ttl_days", "logs_ttl_days", "metrics_ttl_days"):
-        if getattr(ch, key) < 0:
-            problems.append(f"clickhouse.{key} must be 0 (keep forever) or a number of days")
     if ch.connect_timeout_s <= 0:
         problems.append("clickhouse.connect_timeout_s must be more than 0")
     problems += _port_problem("collector.http_port", s.collector.http_port)
@@ -61,6 +59,7 @@ def validate(s: Settings) -> list[str]:
     if s.collector.max_anyvalue_depth < 2:
         # the native decode holds two levels without checking, so a lower limit could not be kept
         problems.append(f"collector.max_anyvalue_depth must be at least 2, got {s.collector.max_anyvalue_depth}")
+    problems += retention_problems(s.retention)
     if s.log.level not in LOG_LEVELS:
         problems.append(f"log.level must be one of {', '.join(LOG_LEVELS)}, got {s.log.level!r}")
     if s.log.format not in LOG_FORMATS:
@@ -68,6 +67,32 @@ def validate(s: Settings) -> list[str]:
     for key in ("visits_per_second", "export_interval_s"):
         if getattr(s.demo, key) <= 0:
             problems.append(f"demo.{key} must be more than 0, got {getattr(s.demo, key)}")
+    return problems
+
+
+def retention_problems(r: RetentionSettings) -> list[str]:
+    """Return one sentence per broken [retention] rule."""
+    problems: list[str] = []
+    for signal in RETENTION_SIGNALS:
+        period = getattr(r, f"{signal}_period")
+        if period not in PERIODS:
+            problems.append(f"retention.{signal}_period must be one of {', '.join(PERIODS)}, got {period!r}")
+        if getattr(r, f"{signal}_hot_days") < 1:
+            problems.append(f"retention.{signal}_hot_days must be at least 1")
+    for key in ("logs_archive_days", "traces_archive_days", "metrics_archive_days", "metrics_rollup_days"):
+        if getattr(r, key) < 0:
+            problems.append(f"retention.{key} must be 0 (keep forever) or a number of days")
+    for key in ("compact_weekly_after_days", "compact_monthly_after_days", "ttl_margin_days"):
+        if getattr(r, key) < 0:
+            problems.append(f"retention.{key} must be 0 or a number of days")
+    try:
+        ZoneInfo(r.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"retention.timezone must be an IANA timezone such as Europe/Berlin, got {r.timezone!r}")
+    if r.archive_url and urlsplit(r.archive_url).scheme not in ("http", "https"):
+        problems.append(f"retention.archive_url must start with http:// or https://, got {redact_url(r.archive_url)!r}")
+    elif r.archive_url and len(urlsplit(r.archive_url).path.strip("/")) == 0:
+        problems.append("retention.archive_url must name a bucket: http(s)://host:port/bucket/prefix")
     return problems
 
 

@@ -111,7 +111,11 @@ def test_log_body_nested_too_deep_rejects_the_record() -> None:
     ("start", "problem"),
     [
         (0, "start_time_unix_nano is 0 (unset)"),
-        (NOW - 31 * NS_PER_DAY, "older than clickhouse.traces_ttl_days (30 days); ClickHouse would drop it"),
+        (
+            NOW - 31 * NS_PER_DAY,
+            "older than the table TTL (retention.traces_hot_days + retention.ttl_margin_days) (30 days); "
+            "ClickHouse would drop it",
+        ),
         (NOW + 2 * NS_PER_DAY, "more than collector.max_future_timestamp_s (86400 s) in the future"),
         ((1 << 64) - 1, "after 2262-04-11, past what DateTime64(9) holds"),
     ],
@@ -140,7 +144,7 @@ def test_log_time_falls_back_to_observed_time_and_metric_points_are_checked() ->
     gauge.data_points.add(time_unix_nano=NOW - 40 * NS_PER_DAY, as_double=1)
     result = decode(metrics, signal=Signal.METRICS)
     assert (result.payload.items, result.rejected) == (2, 1)
-    assert "clickhouse.metrics_ttl_days (30 days)" in result.message
+    assert "retention.metrics_hot_days + retention.ttl_margin_days) (30 days)" in result.message
 
 
 def test_invalid_utf8_is_replaced_and_counted() -> None:

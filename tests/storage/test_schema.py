@@ -224,11 +224,12 @@ def test_ttl_follows_configuration(store: Store) -> None:
             ).result_rows[0][0]
         )
 
-    assert "TTL toDateTime(Timestamp) + toIntervalDay(30)" in ttl("otel_traces")
-    assert "TTL toDateTime(Timestamp) + toIntervalDay(90)" in ttl("otel_logs")
-    opts = SchemaOptions(database=db, ttl_days={"traces": 7, "logs": 0, "metrics": 90})
+    # the default retention policy: only verified rolls remove hot rows (docs/retention.md)
+    assert " TTL " not in ttl("otel_traces") and " TTL " not in ttl("otel_logs")
+    assert "TTL toDateTime(Bucket) + toIntervalDay(396)" in ttl("otelhouse_metrics_rollup_hourly")
+    opts = SchemaOptions(database=db, ttl_days={"traces": 7, "logs": 0, "metrics": 0, "metrics_rollups": 396})
     changed = store.call(lambda c: reconcile_ttl(c, opts))
-    assert set(changed) == {"otel_traces", "otel_traces_trace_id_ts", "otel_logs"}
+    assert set(changed) == {"otel_traces", "otel_traces_trace_id_ts"}
     assert "toIntervalDay(7)" in ttl("otel_traces")
     assert " TTL " not in ttl("otel_logs")
     assert store.call(lambda c: reconcile_ttl(c, opts)) == []
