@@ -46,11 +46,11 @@ def ingest_headers(settings: Settings) -> dict[str, str]:
 
 def backfill_window(settings: Settings, seconds: float) -> float:
     """Clamp a backfill to what the collector accepts: items older than a hot-storage TTL are refused."""
-    ch = settings.clickhouse
-    ttls = [d for d in (ch.traces_ttl_days, ch.logs_ttl_days, ch.metrics_ttl_days) if d > 0]
+    table_ttl = settings.retention.table_ttl_days()
+    ttls = [table_ttl[s] for s in ("traces", "logs", "metrics") if table_ttl[s] > 0]
     limit = min(ttls) * DAY - 3600 if ttls else seconds
     if seconds > limit:
-        log.warning(f"backfill shortened to {limit / DAY:.1f} days: older items are past a clickhouse.*_ttl_days")
+        log.warning(f"backfill shortened to {limit / DAY:.1f} days: older items are past a table TTL (retention)")
     return min(seconds, limit)
 
 

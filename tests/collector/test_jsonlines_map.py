@@ -295,7 +295,7 @@ def test_times_outside_what_storage_keeps_are_rejected() -> None:
     future = json.dumps({"msg": "future", "level": "info", "time": now // 10**6 + 2 * 86_400_000})
     records, report = decode([old, future, '{"msg":"now","level":"info"}'], now=now)
     assert [r.body.string_value for _, _, r in records] == ["now"]
-    assert "clickhouse.logs_ttl_days" in report["problems"][0]["problem"]
+    assert "retention.logs_hot_days" in report["problems"][0]["problem"]
     assert "collector.max_future_timestamp_s" in report["problems"][1]["problem"]
 
 

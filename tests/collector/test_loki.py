@@ -192,9 +192,9 @@ def test_malformed_bodies_get_400_saying_what_and_where(live: LiveCollector) -> 
 
 def test_a_rejected_entry_does_not_take_the_others_down(live: LiveCollector) -> None:
     now = time.time_ns()
-    old = now - 400 * 86_400 * 10**9  # older than clickhouse.logs_ttl_days
+    future = now + 3 * 86_400 * 10**9  # further ahead than collector.max_future_timestamp_s
     body = json_push(
-        [{"stream": {"app": "mixed"}, "values": [[str(now), "kept"], [str(old), "too old"], [str(now), "x" * 300_000]]}]
+        [{"stream": {"app": "mixed"}, "values": [[str(now), "kept"], [str(future), "too new"], [str(now), "x" * 300_000]]}]
     )
     response = push(live, body, "application/json")
     assert response.status_code == 400
