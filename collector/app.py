@@ -14,6 +14,7 @@ from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server
 from collector.otlp_http import add_otlp_routes
 from collector.pipeline import Pipeline, PipelineSettings
+from collector.prometheus.remote_write_http import add_remote_write_route
 from collector.receiver import Receiver
 from collector.wal.log import WriteAheadLog
 from otelhouse.config import CollectorSettings, Settings
@@ -73,6 +74,8 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
     app.router.add_get("/metrics", make_aiohttp_handler(receiver.metrics.registry))
     if c.http_enabled:
         add_otlp_routes(app, receiver, c.max_body_bytes, c.max_decompressed_bytes)
+    if settings.prometheus.remote_write_enabled:
+        add_remote_write_route(app, receiver, c.max_body_bytes, c.max_decompressed_bytes)
     return app
 
 

@@ -1,0 +1,141 @@
+"""Prometheus remote-write 1.0: snappy-compressed WriteRequest protobuf -> OTLP metrics.
+
+Each Prometheus series becomes OTLP data points of its own name, so a stored sample is Prometheus'
+sample, series and timestamp unchanged (values are copied as 8 binary bytes, never printed):
+- `job` and `instance` become the resource's `service.name` and `service.instance.id`, as the
+  OpenTelemetry Collector's Prometheus receivers do; the other labels become point attributes.
+- The type comes from metadata when the sender has sent it (remembered across requests, since
+  Prometheus sends metadata in requests of its own): counters, and the `_bucket`/`_sum`/`_count`
+  series of histograms and summaries, become monotonic cumulative sums; everything else a gauge.
+  Without metadata, the naming convention decides: a name ending in `_total`, `_bucket`, `_sum`
+  or `_count` is a monotonic cumulative sum, any other a gauge.
+- A staleness marker is stored as a point flagged FLAG_NO_RECORDED_VALUE.
+Remote-write spreads one histogram's series over several requests, so a classic histogram is kept
+as its `_bucket`/`_sum`/`_count` series (what PromQL reads) rather than reassembled.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import cramjam
+from google.protobuf.message import DecodeError
+
+from collector.otlp.model import InvalidRequest
+from collector.prometheus import otlp
+from collector.prometheus.prompb import WriteRequest
+
+COUNTER, GAUGE, HISTOGRAM, GAUGEHISTOGRAM, SUMMARY = 1, 2, 3, 4, 5
+COUNTER_SUFFIXES = ("_total", "_bucket", "_sum", "_count")
+_FAMILY_SUFFIXES = ("_total", "_bucket", "_sum", "_count", "_created")
+RESOURCE_LABELS = {"job": "service.name", "instance": "service.instance.id"}
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """What a metadata entry says about a metric family."""
+
+    type: int
+    help: str = ""
+    unit: str = ""
+
+
+class MetadataCache:
+    """Family name -> Meta, the most recent `limit` families (metadata arrives in its own requests)."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self.entries: OrderedDict[str, Meta] = OrderedDict()
+
+    def learn(self, request) -> None:
+        for m in request.metadata:
+            if m.metric_family_name:
+                self.entries[m.metric_family_name] = Meta(m.type, m.help, m.unit)
+                self.entries.move_to_end(m.metric_family_name)
+        while len(self.entries) > self.limit:
+            self.entries.popitem(last=False)
+
+    def lookup(self, name: str) -> tuple[Meta | None, bool]:
+        """The family's metadata, and whether `name` is a suffixed series of it (`_bucket` ...)."""
+        if (meta := self.entries.get(name)) is not None:
+            return meta, False
+        for suffix in _FAMILY_SUFFIXES:
+            if name.endswith(suffix) and (meta := self.entries.get(name[: -len(suffix)])) is not None:
+                return meta, True
+        return None, False
+
+
+def series_kind(name: str, meta: Meta | None, suffixed: bool) -> str:
+    """The OTLP kind (otlp.SUM or otlp.GAUGE) a series of this name is stored as."""
+    if meta is None:
+        return otlp.SUM if name.endswith(COUNTER_SUFFIXES) else otlp.GAUGE
+    if meta.type == COUNTER or (meta.type in (HISTOGRAM, SUMMARY) and suffixed):
+        return otlp.SUM
+    return otlp.GAUGE
+
+
+def read_body(body: bytes, limit: int) -> bytes:
+    """Undo remote-write's snappy block compression, refusing more than `limit` bytes."""
+    try:
+        size = cramjam.snappy.decompress_raw_len(body)
+    except Exception:
+        raise InvalidRequest("body is not snappy-compressed (remote-write sends snappy block format)") from None
+    if size > limit:
+        raise InvalidRequest(f"body decompresses to {size} bytes, more than {limit} (collector.max_decompressed_bytes)")
+    try:
+        return bytes(cramjam.snappy.decompress_raw(body))
+    except Exception as exc:
+        raise InvalidRequest(f"body is not valid snappy data: {exc}") from None
+
+
+def parse(data: bytes):
+    """Parse a WriteRequest, or raise InvalidRequest."""
+    try:
+        return WriteRequest.FromString(data)
+    except DecodeError as exc:
+        raise InvalidRequest(f"body is not a remote-write WriteRequest protobuf: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Converted:
+    """An OTLP request holding a WriteRequest's samples, and what was left out and why."""
+
+    body: bytes
+    samples: int
+    rejected: int = 0
+    problem: str = ""
+
+
+def to_otlp(request, cache: MetadataCache) -> Converted:
+    """Map a parsed WriteRequest's series to an ExportMetricsServiceRequest (see the module doc)."""
+    resources: dict[tuple[str, str], dict[tuple[str, str], otlp.MetricOut]] = {}
+    samples = rejected = 0
+    problem = ""
+    for ts in request.timeseries:
+        labels = {label.name: label.value for label in ts.labels if label.value}
+        name = labels.pop("__name__", "")
+        if not name:
+            rejected += len(ts.samples)
+            problem = problem or "a series has no __name__ label"
+            continue
+        resource = (labels.pop("job", ""), labels.pop("instance", ""))
+        meta, suffixed = cache.lookup(name)
+        kind = series_kind(name, meta, suffixed)
+        metrics = resources.setdefault(resource, {})
+        metric = metrics.get((name, kind))
+        if metric is None:
+            help_, unit = (meta.help, meta.unit) if meta else ("", "")
+            metric = metrics[(name, kind)] = otlp.MetricOut(name, kind, help_, unit)
+        attrs = otlp.attributes(7, labels)
+        point = otlp.number_point
+        metric.points.extend(point(attrs, s.timestamp * 1_000_000, s.value) for s in ts.samples)
+        samples += len(ts.samples)
+    body = b"".join(
+        otlp.resource_metrics(
+            {key: value for key, value in zip(RESOURCE_LABELS.values(), resource, strict=True) if value},
+            metrics.values(),
+        )
+        for resource, metrics in resources.items()
+    )
+    return Converted(body, samples, rejected, problem)

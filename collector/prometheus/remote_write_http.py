@@ -1,0 +1,50 @@
+"""POST /api/v1/write: the Prometheus remote-write 1.0 receiver.
+
+Status codes as Prometheus reads them: 204 once the samples are durable; 400 for a body that
+cannot be read (Prometheus drops the batch); 429/503 with Retry-After when storage is behind
+(Prometheus retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from collector.otlp.model import InvalidRequest, Signal
+from collector.plain_http import receive
+from collector.prometheus import remote_write
+from collector.receiver import Receiver
+
+PROTOCOL = "prometheus_remote_write"
+# Requests above this are converted in a worker thread so the event loop keeps answering.
+_THREAD_BYTES = 1024 * 1024
+
+
+def convert(body: bytes, max_decompressed: int, cache: remote_write.MetadataCache) -> remote_write.Converted:
+    """Decompress, parse and map a remote-write body; raise InvalidRequest when it cannot be read."""
+    request = remote_write.parse(remote_write.read_body(body, max_decompressed))
+    cache.learn(request)
+    return remote_write.to_otlp(request, cache)
+
+
+def add_remote_write_route(app: web.Application, receiver: Receiver, max_body: int, max_decompressed: int) -> None:
+    """Register POST /api/v1/write."""
+    cache = remote_write.MetadataCache()
+
+    async def handle(request: web.Request, body: bytes) -> web.Response:
+        if len(body) > _THREAD_BYTES:
+            converted = await asyncio.to_thread(convert, body, max_decompressed, cache)
+        else:
+            converted = convert(body, max_decompressed, cache)
+        if converted.rejected:
+            receiver.metrics.items_rejected.labels(Signal.METRICS, PROTOCOL).inc(converted.rejected)
+        if converted.samples:
+            result = await receiver.ingest(Signal.METRICS, PROTOCOL, "protobuf", converted.body)
+            if result.payload is None:
+                raise InvalidRequest(f"no sample was accepted: {result.message}")
+        elif converted.rejected:
+            raise InvalidRequest(f"no sample was accepted: {converted.problem}")
+        return web.Response(status=204)
+
+    app.router.add_post("/api/v1/write", receive(receiver, Signal.METRICS, PROTOCOL, max_body, handle))
