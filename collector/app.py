@@ -15,6 +15,7 @@ from collector.otlp_grpc import start_grpc_server
 from collector.otlp_http import add_otlp_routes
 from collector.pipeline import Pipeline, PipelineSettings
 from collector.prometheus.remote_write_http import add_remote_write_route
+from collector.prometheus.scheduler import Scraper
 from collector.receiver import Receiver
 from collector.wal.log import WriteAheadLog
 from otelhouse.config import CollectorSettings, Settings
@@ -113,4 +114,8 @@ async def start_collector(settings: Settings, store: Store, stoppers: list[Stopp
             await server.stop(grace=5)
 
         stoppers.append(stop_grpc)
+    if settings.prometheus.scrape_jobs:
+        scraper = Scraper(settings.prometheus.scrape_jobs, receiver, c.max_decompressed_bytes)
+        await scraper.start()
+        stoppers.append(scraper.stop)
     return create_app(settings, store, receiver)

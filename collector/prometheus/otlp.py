@@ -140,3 +140,36 @@ def resource_metrics(resource: Mapping[str, str], metrics: Iterable[MetricOut]) 
     scope = _len_field(1, _str_field(1, SCOPE_NAME))
     body = b"".join(m.encode() for m in metrics if m.points)
     return _len_field(1, _len_field(1, attributes(1, resource)) + _len_field(2, scope + body))
+
+
+# Key of one stored series: metric name, OTLP kind, point attributes (sorted).
+SeriesKey = tuple[str, str, tuple[tuple[str, str], ...]]
+# Prometheus' job and instance labels become these resource attributes (as the OTel receivers do).
+RESOURCE_KEYS = ("service.name", "service.instance.id")
+
+
+class Builder:
+    """Collects points per resource and metric, and remembers each series for staleness."""
+
+    def __init__(self) -> None:
+        self.resources: dict[tuple[str, str], dict[tuple[str, str], MetricOut]] = {}
+        self.seen: dict[SeriesKey, tuple[tuple[str, str], str, str]] = {}  # -> resource, help, unit
+
+    def series(self, name: str, kind: str, labels: dict[str, str], help_: str = "", unit: str = ""):
+        """Register the series `labels` (job/instance included): the point list to append to, its attributes."""
+        resource = (labels.pop("job", ""), labels.pop("instance", ""))
+        metric = self.resources.setdefault(resource, {}).get((name, kind))
+        if metric is None:
+            metric = self.resources[resource][(name, kind)] = MetricOut(name, kind, help_, unit)
+        self.seen[(name, kind, tuple(sorted(labels.items())))] = (resource, help_, unit)
+        return metric.points, attributes(9 if kind == HISTOGRAM else 7, labels)
+
+    def encode(self) -> bytes:
+        """The ExportMetricsServiceRequest body."""
+        return b"".join(
+            resource_metrics(
+                {key: value for key, value in zip(RESOURCE_KEYS, resource, strict=True) if value},
+                metrics.values(),
+            )
+            for resource, metrics in self.resources.items()
+        )

@@ -29,7 +29,6 @@ from collector.prometheus.prompb import WriteRequest
 COUNTER, GAUGE, HISTOGRAM, GAUGEHISTOGRAM, SUMMARY = 1, 2, 3, 4, 5
 COUNTER_SUFFIXES = ("_total", "_bucket", "_sum", "_count")
 _FAMILY_SUFFIXES = ("_total", "_bucket", "_sum", "_count", "_created")
-RESOURCE_LABELS = {"job": "service.name", "instance": "service.instance.id"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +108,7 @@ class Converted:
 
 def to_otlp(request, cache: MetadataCache) -> Converted:
     """Map a parsed WriteRequest's series to an ExportMetricsServiceRequest (see the module doc)."""
-    resources: dict[tuple[str, str], dict[tuple[str, str], otlp.MetricOut]] = {}
+    b = otlp.Builder()
     samples = rejected = 0
     problem = ""
     for ts in request.timeseries:
@@ -119,23 +118,11 @@ def to_otlp(request, cache: MetadataCache) -> Converted:
             rejected += len(ts.samples)
             problem = problem or "a series has no __name__ label"
             continue
-        resource = (labels.pop("job", ""), labels.pop("instance", ""))
         meta, suffixed = cache.lookup(name)
-        kind = series_kind(name, meta, suffixed)
-        metrics = resources.setdefault(resource, {})
-        metric = metrics.get((name, kind))
-        if metric is None:
-            help_, unit = (meta.help, meta.unit) if meta else ("", "")
-            metric = metrics[(name, kind)] = otlp.MetricOut(name, kind, help_, unit)
-        attrs = otlp.attributes(7, labels)
-        point = otlp.number_point
-        metric.points.extend(point(attrs, s.timestamp * 1_000_000, s.value) for s in ts.samples)
-        samples += len(ts.samples)
-    body = b"".join(
-        otlp.resource_metrics(
-            {key: value for key, value in zip(RESOURCE_LABELS.values(), resource, strict=True) if value},
-            metrics.values(),
+        points, attrs = b.series(
+            name, series_kind(name, meta, suffixed), labels, *((meta.help, meta.unit) if meta else ())
         )
-        for resource, metrics in resources.items()
-    )
-    return Converted(body, samples, rejected, problem)
+        point = otlp.number_point
+        points.extend(point(attrs, s.timestamp * 1_000_000, s.value) for s in ts.samples)
+        samples += len(ts.samples)
+    return Converted(b.encode(), samples, rejected, problem)

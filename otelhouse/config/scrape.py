@@ -56,7 +56,7 @@ def _check(job: dict[str, Any], where: str) -> ScrapeJob:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(f"{where}: unknown key '{key}'{hint}")
         kind = _TYPES[key]
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind != bool):
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__} {value!r})")
     for key in ("name", "targets"):
         if key not in job:

@@ -1,4 +1,4 @@
-"""Debian's real Prometheus and node-exporter as test peers, started on free loopback ports."""
+"""Debian's real Prometheus and node-exporter as test peers on free loopback ports, and polling helpers."""
 
 from __future__ import annotations
 
@@ -102,4 +102,20 @@ def wait_scrapes(base: str, job: str, scrapes: int, timeout: float = 60) -> None
         if result and float(result[0]["value"][1]) >= scrapes:
             return
         assert time.monotonic() < deadline, f"Prometheus did not scrape {job} {scrapes} times"
+        time.sleep(0.3)
+
+
+def select(live, sql: str, **params: object) -> list[tuple]:
+    """Rows as stored right now (`{db}` is the test's database); no wait for an idle pipeline,
+    which never comes while scrapes keep arriving."""
+    return live.store.call(lambda c: c.query(sql.replace("{db}", live.store.database), parameters=params).result_rows)
+
+
+def wait_rows(live, sql: str, enough, timeout: float = 30, **params: object) -> list[tuple]:
+    """Poll a query until `enough(rows)` holds or `timeout` passes; return the last rows."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = select(live, sql, **params)
+        if enough(rows) or time.monotonic() > deadline:
+            return rows
         time.sleep(0.3)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.collector.prometheus.peers import node_exporter, prometheus, prometheus_query, wait_scrapes
+from tests.collector.prometheus.peers import node_exporter, prometheus, prometheus_query, select, wait_scrapes
 
 STORED = """
 SELECT MetricName, ServiceName, ResourceAttributes['service.instance.id'], Attributes,
@@ -26,7 +26,7 @@ def stored_samples(live, until_ms: int) -> dict[tuple, tuple[float, str]]:
     """(name, labels, timestamp ms) -> (value, table kind) for everything otelhouse stored from job node."""
     out = {}
     for kind in ("gauge", "sum"):
-        for name, job, instance, attrs, ts, value, k in live.query(STORED.replace("KIND", kind), until=until_ms):
+        for name, job, instance, attrs, ts, value, k in select(live, STORED.replace("KIND", kind), until=until_ms):
             labels = frozenset({**attrs, "__name__": name, "job": job, "instance": instance}.items())
             out[(labels, ts)] = (value, k)
     return out
@@ -64,14 +64,17 @@ remote_write:
     assert len(want) > 1000, "node-exporter should give over a thousand samples in 3 scrapes"
     assert not missing, f"{len(missing)} of {len(want)} samples missing, e.g. {sorted(missing, key=str)[:3]}"
     # bit-exact: the stored double is Prometheus' double (NaN compared by bits too)
-    unequal = [k for k, v in want.items() if bits(got[k][0]) != bits(v) and not (math.isnan(v) and math.isnan(got[k][0]))]
+    unequal = [
+        k for k, v in want.items() if bits(got[k][0]) != bits(v) and not (math.isnan(v) and math.isnan(got[k][0]))
+    ]
     assert not unequal, f"{len(unequal)} values differ, e.g. {unequal[:3]}"
     kinds = {dict(labels)["__name__"]: kind for (labels, _), (_, kind) in got.items()}
     assert kinds["node_cpu_seconds_total"] == "sum"
     assert kinds["node_load1"] == "gauge"
     assert kinds["up"] == "gauge"
-    rows = live.query(
+    rows = select(
+        live,
         "SELECT DISTINCT IsMonotonic, AggregationTemporality FROM {db}.otel_metrics_sum "
-        "WHERE MetricName = 'node_cpu_seconds_total'"
+        "WHERE MetricName = 'node_cpu_seconds_total'",
     )
     assert rows == [(True, 2)]
