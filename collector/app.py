@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from collector.jaeger.receiver import add_jaeger_route, start_agent
 from collector.metrics import CollectorMetrics, WalCollector
 from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server
@@ -77,6 +78,8 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
         add_otlp_routes(app, receiver, c.max_body_bytes, c.max_decompressed_bytes)
     if settings.prometheus.remote_write_enabled:
         add_remote_write_route(app, receiver, c.max_body_bytes, c.max_decompressed_bytes)
+    if settings.jaeger.http_enabled:
+        add_jaeger_route(app, receiver, c.max_body_bytes)
     return app
 
 
@@ -114,6 +117,14 @@ async def start_collector(settings: Settings, store: Store, stoppers: list[Stopp
             await server.stop(grace=5)
 
         stoppers.append(stop_grpc)
+    if settings.jaeger.udp_enabled:
+        transport, port = await start_agent(receiver, c.host, settings.jaeger.udp_port)
+        log.info(f"collector Jaeger agent (UDP) on {c.host}:{port}", extra={"part": "collector", "port": port})
+
+        async def stop_agent() -> None:
+            transport.close()
+
+        stoppers.append(stop_agent)
     if settings.prometheus.scrape_jobs:
         scraper = Scraper(settings.prometheus.scrape_jobs, receiver, c.max_decompressed_bytes)
         await scraper.start()
