@@ -4,8 +4,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the tests drive as real peers (browser pages, Prometheus scrape).
-DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter
+# Debian packages the tests drive as real peers (browser pages, Prometheus scrape and remote_write,
+# the Go example service built offline from Debian's Go libraries; victoria-metrics for make bench).
+DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter victoria-metrics golang-go \
+	golang-github-prometheus-client-golang-dev golang-github-sirupsen-logrus-dev golang-opentelemetry-otel-dev
 
 .PHONY: run test test-fast bench lint install install-test deb-test clean-data help
 

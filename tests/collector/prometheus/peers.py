@@ -40,10 +40,10 @@ def wait_http(url: str, timeout: float = 20) -> None:
 
 
 @contextmanager
-def process(args: list[str], log: Path, ready_url: str) -> Iterator[subprocess.Popen]:
+def process(args: list[str], log: Path, ready_url: str, env: dict | None = None) -> Iterator[subprocess.Popen]:
     """Run a peer until the block ends; its output goes to `log` (shown when it fails to start)."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         try:
             wait_http(ready_url)
@@ -51,7 +51,8 @@ def process(args: list[str], log: Path, ready_url: str) -> Iterator[subprocess.P
             raise AssertionError(f"{args[0]} did not start: {log.read_text()[-2000:]}") from None
         yield proc
     finally:
-        proc.terminate()
+        if proc.poll() is None:
+            proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
