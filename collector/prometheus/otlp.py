@@ -64,6 +64,16 @@ def _flags(number: int, flags: int) -> bytes:
     return varint(number << 3) + varint(flags) if flags else b""
 
 
+# After a series' constant prefix (see number_prefix): time_unix_nano, the as_double tag, the value.
+POINT_TAIL = struct.Struct("<QBd")
+AS_DOUBLE_TAG = 4 << 3 | 1
+
+
+def number_prefix(attrs: bytes) -> bytes:
+    """The bytes every NumberDataPoint of a series starts with (no start time, no flags): the hot path."""
+    return b"\x0a" + varint(len(attrs) + 18) + attrs + b"\x19"
+
+
 def number_point(attrs: bytes, time_ns: int, value: float, start_ns: int = 0) -> bytes:
     """A NumberDataPoint; `attrs` from attributes(7, ...). A stale marker gets NO_RECORDED_VALUE."""
     flags = NO_RECORDED_VALUE if value != value and is_stale(value) else 0
@@ -155,13 +165,16 @@ class Builder:
         self.resources: dict[tuple[str, str], dict[tuple[str, str], MetricOut]] = {}
         self.seen: dict[SeriesKey, tuple[tuple[str, str], str, str]] = {}  # -> resource, help, unit
 
-    def series(self, name: str, kind: str, labels: dict[str, str], help_: str = "", unit: str = ""):
-        """Register the series `labels` (job/instance included): the point list to append to, its attributes."""
+    def series(self, name: str, kind: str, labels: dict[str, str], help_: str = "", unit: str = "", track=True):
+        """Register the series `labels` (job/instance included): the point list to append to, its attributes.
+
+        `track`: remember it in `seen` (scrapes need that for staleness; remote_write does not)."""
         resource = (labels.pop("job", ""), labels.pop("instance", ""))
         metric = self.resources.setdefault(resource, {}).get((name, kind))
         if metric is None:
             metric = self.resources[resource][(name, kind)] = MetricOut(name, kind, help_, unit)
-        self.seen[(name, kind, tuple(sorted(labels.items())))] = (resource, help_, unit)
+        if track:
+            self.seen[(name, kind, tuple(sorted(labels.items())))] = (resource, help_, unit)
         return metric.points, attributes(9 if kind == HISTOGRAM else 7, labels)
 
     def encode(self) -> bytes:

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 import cramjam
 from google.protobuf.message import DecodeError
 
-from collector.otlp.model import InvalidRequest
+from collector.otlp.decode import DEFAULT_LIMITS
+from collector.otlp.limits import Limits
+from collector.otlp.model import InvalidRequest, Signal
 from collector.prometheus import otlp
 from collector.prometheus.prompb import WriteRequest
 
@@ -106,23 +108,41 @@ class Converted:
     problem: str = ""
 
 
-def to_otlp(request, cache: MetadataCache) -> Converted:
-    """Map a parsed WriteRequest's series to an ExportMetricsServiceRequest (see the module doc)."""
+def to_otlp(request, cache: MetadataCache, limits: Limits = DEFAULT_LIMITS) -> Converted:
+    """Map a parsed WriteRequest's series to an ExportMetricsServiceRequest (see the module doc).
+
+    Checks what OTLP decoding would (timestamps inside the accepted window, attributes per point), so
+    the body needs no second parse; a sample or series failing a check is left out and counted.
+    """
     b = otlp.Builder()
     samples = rejected = 0
     problem = ""
+    low, high = limits.window(Signal.METRICS)
+    pack = otlp.POINT_TAIL.pack
+    tag = otlp.AS_DOUBLE_TAG
     for ts in request.timeseries:
         labels = {label.name: label.value for label in ts.labels if label.value}
         name = labels.pop("__name__", "")
-        if not name:
+        problem_here = "a series has no __name__ label" if not name else ""
+        if len(labels) > limits.max_attributes + 2:  # job and instance go to the resource
+            problem_here = f"a series has more than collector.max_attributes_per_item ({limits.max_attributes}) labels"
+        if problem_here:
             rejected += len(ts.samples)
-            problem = problem or "a series has no __name__ label"
+            problem = problem or problem_here
             continue
         meta, suffixed = cache.lookup(name)
-        points, attrs = b.series(
-            name, series_kind(name, meta, suffixed), labels, *((meta.help, meta.unit) if meta else ())
-        )
-        point = otlp.number_point
-        points.extend(point(attrs, s.timestamp * 1_000_000, s.value) for s in ts.samples)
-        samples += len(ts.samples)
+        extra = (meta.help, meta.unit) if meta else ()
+        points, attrs = b.series(name, series_kind(name, meta, suffixed), labels, *extra, track=False)
+        prefix = otlp.number_prefix(attrs)
+        for s in ts.samples:
+            t, v = s.timestamp * 1_000_000, s.value
+            if not low <= t <= high:
+                rejected += 1
+                problem = problem or f"sample timestamp {s.timestamp} ms is outside the accepted window (retention)"
+            elif v == v:
+                points.append(prefix + pack(t, tag, v))
+                samples += 1
+            else:  # NaN: maybe a staleness marker, which carries a flag
+                points.append(otlp.number_point(attrs, t, v))
+                samples += 1
     return Converted(b.encode(), samples, rejected, problem)

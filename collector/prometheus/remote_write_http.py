@@ -11,6 +11,7 @@ import asyncio
 
 from aiohttp import web
 
+from collector.otlp.limits import Limits
 from collector.otlp.model import InvalidRequest, Signal
 from collector.plain_http import receive
 from collector.prometheus import remote_write
@@ -21,11 +22,13 @@ PROTOCOL = "prometheus_remote_write"
 _THREAD_BYTES = 1024 * 1024
 
 
-def convert(body: bytes, max_decompressed: int, cache: remote_write.MetadataCache) -> remote_write.Converted:
+def convert(
+    body: bytes, max_decompressed: int, cache: remote_write.MetadataCache, limits: Limits
+) -> remote_write.Converted:
     """Decompress, parse and map a remote-write body; raise InvalidRequest when it cannot be read."""
     request = remote_write.parse(remote_write.read_body(body, max_decompressed))
     cache.learn(request)
-    return remote_write.to_otlp(request, cache)
+    return remote_write.to_otlp(request, cache, limits)
 
 
 def add_remote_write_route(app: web.Application, receiver: Receiver, max_body: int, max_decompressed: int) -> None:
@@ -34,15 +37,13 @@ def add_remote_write_route(app: web.Application, receiver: Receiver, max_body: i
 
     async def handle(request: web.Request, body: bytes) -> web.Response:
         if len(body) > _THREAD_BYTES:
-            converted = await asyncio.to_thread(convert, body, max_decompressed, cache)
+            converted = await asyncio.to_thread(convert, body, max_decompressed, cache, receiver.limits)
         else:
-            converted = convert(body, max_decompressed, cache)
+            converted = convert(body, max_decompressed, cache, receiver.limits)
         if converted.rejected:
             receiver.metrics.items_rejected.labels(Signal.METRICS, PROTOCOL).inc(converted.rejected)
         if converted.samples:
-            result = await receiver.ingest(Signal.METRICS, PROTOCOL, "protobuf", converted.body)
-            if result.payload is None:
-                raise InvalidRequest(f"no sample was accepted: {result.message}")
+            await receiver.submit(Signal.METRICS, PROTOCOL, converted.body, converted.samples)
         elif converted.rejected:
             raise InvalidRequest(f"no sample was accepted: {converted.problem}")
         return web.Response(status=204)
