@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
