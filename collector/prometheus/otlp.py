@@ -28,13 +28,21 @@ def is_stale(value: float) -> bool:
     return value != value and _FIXED64.unpack(_DOUBLE.pack(value))[0] == STALE_NAN_BITS
 
 
-def varint(n: int) -> bytes:
+def _encode_varint(n: int) -> bytes:
     out = bytearray()
     while n > 0x7F:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
     out.append(n)
     return bytes(out)
+
+
+# tags and lengths are almost always under 16 KiB: look them up instead of looping per call
+_VARINTS = [_encode_varint(n) for n in range(1 << 14)]
+
+
+def varint(n: int) -> bytes:
+    return _VARINTS[n] if n < 16384 else _encode_varint(n)
 
 
 def _len_field(number: int, payload: bytes) -> bytes:
@@ -76,6 +84,8 @@ def number_prefix(attrs: bytes) -> bytes:
 
 def number_point(attrs: bytes, time_ns: int, value: float, start_ns: int = 0) -> bytes:
     """A NumberDataPoint; `attrs` from attributes(7, ...). A stale marker gets NO_RECORDED_VALUE."""
+    if not start_ns and value == value:
+        return number_prefix(attrs) + POINT_TAIL.pack(time_ns, AS_DOUBLE_TAG, value)
     flags = NO_RECORDED_VALUE if value != value and is_stale(value) else 0
     start = _fixed64(2, start_ns) if start_ns else b""
     return _len_field(1, attrs + start + _fixed64(3, time_ns) + _double(4, value) + _flags(8, flags))
