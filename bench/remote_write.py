@@ -27,8 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import Collector, free_port, say  # noqa: E402
+from collector.prometheus.otlp import varint  # noqa: E402
 
 SERIES, SAMPLES = 500, 10
+ARGS = argparse.Namespace()  # the command line, for run_peer
 # node-exporter-like families: (name, label name, label values)
 FAMILIES = [
     ("node_cpu_seconds_total", "mode", ["idle", "user", "system", "iowait", "irq", "softirq", "steal", "nice"]),
@@ -41,17 +43,8 @@ FAMILIES = [
 ]
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _ld(tag: int, payload: bytes) -> bytes:
-    return bytes([tag]) + _varint(len(payload)) + payload
+    return bytes([tag]) + varint(len(payload)) + payload
 
 
 def series_labels(generator: int, group: int) -> list[bytes]:
@@ -101,7 +94,7 @@ def request_body(labels: list[bytes], cycle: int, base_ms: int) -> bytes:
     raw = rec.tobytes()
     size = SAMPLES * _SAMPLE.itemsize
     body = b"".join(
-        b"\x0a" + _varint(len(encoded) + size) + encoded + raw[i * size : (i + 1) * size]
+        b"\x0a" + varint(len(encoded) + size) + encoded + raw[i * size : (i + 1) * size]
         for i, encoded in enumerate(labels)
     )
     return bytes(cramjam.snappy.compress_raw(body))
@@ -201,50 +194,49 @@ def run_otelhouse(work: Path, args) -> dict:
     return r
 
 
-def run_prometheus(work: Path, args) -> dict:
-    port = free_port()
-    (work / "prom.yml").write_text("global: {}\n")
-    proc = subprocess.Popen(
-        [
-            shutil.which("prometheus"),
-            f"--config.file={work / 'prom.yml'}",
-            f"--storage.tsdb.path={work / 'prom'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--web.enable-remote-write-receiver",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def run_peer(command: list[str], port: int, ready: str, stored) -> dict:
+    """Run a remote-write receiver, load it, and count what it stored with `stored(base_url)`."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(f"http://127.0.0.1:{port}/-/ready", proc)
+        wait_ready(base + ready, proc)
         started = time.monotonic()
-        r = load(f"http://127.0.0.1:{port}/api/v1/write", args)
+        r = load(f"{base}/api/v1/write", ARGS)
         r["rate"] = r["acked"] / (time.monotonic() - started)
-        r["stored"] = int(metric_sum(f"http://127.0.0.1:{port}/metrics", "prometheus_tsdb_head_samples_appended_total"))
+        r["stored"] = stored(base)
     finally:
         proc.terminate()
         proc.wait(60)
     return r
+
+
+def run_prometheus(work: Path, args) -> dict:
+    port = free_port()
+    (work / "prom.yml").write_text("global: {}\n")
+    command = [
+        shutil.which("prometheus"),
+        f"--config.file={work / 'prom.yml'}",
+        f"--storage.tsdb.path={work / 'prom'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--web.enable-remote-write-receiver",
+    ]
+    return run_peer(
+        command,
+        port,
+        "/-/ready",
+        lambda base: int(metric_sum(base + "/metrics", "prometheus_tsdb_head_samples_appended_total")),
+    )
+
+
+def victoria_stored(base: str) -> int:
+    urllib.request.urlopen(base + "/internal/force_flush", timeout=60).read()
+    return int(metric_sum(base + "/metrics", "vm_rows_added_to_storage_total"))
 
 
 def run_victoria(work: Path, args) -> dict:
     port = free_port()
-    proc = subprocess.Popen(
-        [shutil.which("victoria-metrics"), f"-httpListenAddr=127.0.0.1:{port}", f"-storageDataPath={work / 'vm'}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/health", proc)
-        started = time.monotonic()
-        r = load(f"http://127.0.0.1:{port}/api/v1/write", args)
-        r["rate"] = r["acked"] / (time.monotonic() - started)
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/internal/force_flush", timeout=60).read()
-        r["stored"] = int(metric_sum(f"http://127.0.0.1:{port}/metrics", "vm_rows_added_to_storage_total"))
-    finally:
-        proc.terminate()
-        proc.wait(60)
-    return r
+    command = [shutil.which("victoria-metrics"), f"-httpListenAddr=127.0.0.1:{port}", f"-storageDataPath={work / 'vm'}"]
+    return run_peer(command, port, "/health", victoria_stored)
 
 
 def main() -> None:
@@ -253,6 +245,7 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=2, help="generator processes (default 2)")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight per process (default 4)")
     args = parser.parse_args()
+    ARGS.__dict__.update(vars(args))
     work = Path(tempfile.mkdtemp(prefix="otelhouse-rw-bench-"))
     results = {}
     for name, run in (("prometheus", run_prometheus), ("victoria-metrics", run_victoria), ("otelhouse", run_otelhouse)):

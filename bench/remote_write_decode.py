@@ -73,7 +73,7 @@ def main() -> None:
     converted = [convert(b, 1 << 26, cache, DEFAULT_LIMITS) for b in bodies]
     python_map = time.perf_counter() - started
 
-    payloads = [Payload(Signal.METRICS, Route.FLAT, c.body, c.samples) for c in converted]
+    payloads = [Payload(Signal.METRICS, Route.FLAT, c.body, c.items) for c in converted]
     started = time.perf_counter()
     write_payloads(client, opts, payloads, "", 1)
     otlp_insert = time.perf_counter() - started

@@ -11,13 +11,31 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from collector.converted import Converted
 from collector.errors import TooLarge, Unauthenticated, outcome_for
-from collector.otlp.model import Signal
+from collector.otlp.model import InvalidRequest, Signal
 from collector.receiver import Receiver
 from collector.transport import bearer_or_api_key, check_key
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request, bytes], Awaitable[web.Response]]
+
+
+async def hand_off(receiver: Receiver, signal: Signal, protocol: str, converted: Converted, checked: bool) -> None:
+    """Store a converted request; raise InvalidRequest when none of its items could be taken.
+
+    `checked`: the converter applied the OTLP limits itself, so the body skips a second parse.
+    """
+    if converted.rejected:
+        receiver.metrics.items_rejected.labels(signal, protocol).inc(converted.rejected)
+    if converted.items and checked:
+        await receiver.submit(signal, protocol, converted.body, converted.items)
+    elif converted.items:
+        result = await receiver.ingest(signal, protocol, "protobuf", converted.body)
+        if result.payload is None:
+            raise InvalidRequest(f"nothing was accepted: {result.message}")
+    elif converted.rejected:
+        raise InvalidRequest(f"nothing was accepted: {converted.problem}")
 
 
 def authenticate(request: web.Request, receiver: Receiver) -> None:

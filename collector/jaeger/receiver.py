@@ -12,11 +12,12 @@ import logging
 
 from aiohttp import web
 
+from collector.converted import Converted
 from collector.errors import UnsupportedMediaType
 from collector.jaeger.thrift import decode_agent_datagram, decode_batch
-from collector.jaeger.translate import Translated, to_otlp
-from collector.otlp.model import InvalidRequest, Signal
-from collector.plain_http import receive
+from collector.jaeger.translate import to_otlp
+from collector.otlp.model import Signal
+from collector.plain_http import hand_off, receive
 from collector.receiver import Receiver
 
 log = logging.getLogger(__name__)
@@ -25,19 +26,7 @@ MEDIA_TYPES = ("application/x-thrift", "application/vnd.apache.thrift.binary")
 _THREAD_BYTES = 256 * 1024
 
 
-async def store(receiver: Receiver, protocol: str, translated: Translated) -> None:
-    """Hand the spans to the pipeline; raise InvalidRequest when none of them could be taken."""
-    if translated.rejected:
-        receiver.metrics.items_rejected.labels(Signal.TRACES, protocol).inc(translated.rejected)
-    if translated.spans:
-        result = await receiver.ingest(Signal.TRACES, protocol, "protobuf", translated.body)
-        if result.payload is None:
-            raise InvalidRequest(f"no span was accepted: {result.message}")
-    elif translated.rejected:
-        raise InvalidRequest(f"no span was accepted: {translated.problem}")
-
-
-def translate_http(body: bytes) -> Translated:
+def translate_http(body: bytes) -> Converted:
     return to_otlp(decode_batch(body))
 
 
@@ -53,7 +42,7 @@ def add_jaeger_route(app: web.Application, receiver: Receiver, max_body: int) ->
             translated = await asyncio.to_thread(translate_http, body)
         else:
             translated = translate_http(body)
-        await store(receiver, "jaeger_http", translated)
+        await hand_off(receiver, Signal.TRACES, "jaeger_http", translated, checked=False)
         return web.Response(status=202)
 
     app.router.add_post("/api/traces", receive(receiver, Signal.TRACES, "jaeger_http", max_body, handle))
@@ -73,7 +62,9 @@ class AgentProtocol(asyncio.DatagramProtocol):
 
     async def _store(self, data: bytes) -> None:
         try:
-            await store(self.receiver, "jaeger_udp", to_otlp(decode_agent_datagram(data)))
+            await hand_off(
+                self.receiver, Signal.TRACES, "jaeger_udp", to_otlp(decode_agent_datagram(data)), checked=False
+            )
             code = "ok"
         except Exception as exc:
             code = "dropped"

@@ -10,12 +10,11 @@ lower-case hex); microseconds -> nanoseconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from collector.converted import Converted
 from collector.otlp.model import InvalidRequest
 
 STRING, DOUBLE, BOOL, LONG, BINARY = range(5)
@@ -42,16 +41,6 @@ def nanos(micros: int, what: str) -> int:
 
 
 _REQUIRED = ("traceIdLow", "traceIdHigh", "spanId", "operationName", "startTime", "duration")
-
-
-@dataclass(frozen=True, slots=True)
-class Translated:
-    """The OTLP request body, how many spans it holds, and what was left out and why."""
-
-    body: bytes
-    spans: int
-    rejected: int = 0
-    problem: str = ""
 
 
 def text(value: str | bytes | None) -> str:
@@ -156,7 +145,7 @@ def _span(js, out: Span) -> tuple[str, str]:
     return str(tags.get("otel.library.name", "")), str(tags.get("otel.library.version", ""))
 
 
-def to_otlp(batch) -> Translated:
+def to_otlp(batch) -> Converted:
     """Translate a decoded Batch; raise InvalidRequest when it lacks its process or span list."""
     if batch.process is None or batch.process.serviceName is None:
         raise InvalidRequest("the Jaeger batch has no process (process.serviceName is required)")
@@ -187,4 +176,4 @@ def to_otlp(batch) -> Translated:
             ss.scope.name, ss.scope.version = scope
         scopes[scope].spans.append(span)
     spans = sum(len(ss.spans) for ss in rs.scope_spans)
-    return Translated(request.SerializeToString(), spans, rejected, problem)
+    return Converted(request.SerializeToString(), spans, rejected, problem)

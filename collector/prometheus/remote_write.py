@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cramjam
 from google.protobuf.message import DecodeError
 
+from collector.converted import Converted
 from collector.otlp.decode import DEFAULT_LIMITS
 from collector.otlp.limits import Limits
 from collector.otlp.model import InvalidRequest, Signal
@@ -96,16 +97,6 @@ def parse(data: bytes):
         return WriteRequest.FromString(data)
     except DecodeError as exc:
         raise InvalidRequest(f"body is not a remote-write WriteRequest protobuf: {exc}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class Converted:
-    """An OTLP request holding a WriteRequest's samples, and what was left out and why."""
-
-    body: bytes
-    samples: int
-    rejected: int = 0
-    problem: str = ""
 
 
 def to_otlp(request, cache: MetadataCache, limits: Limits = DEFAULT_LIMITS) -> Converted:

@@ -11,9 +11,10 @@ import asyncio
 
 from aiohttp import web
 
+from collector.converted import Converted
 from collector.otlp.limits import Limits
-from collector.otlp.model import InvalidRequest, Signal
-from collector.plain_http import receive
+from collector.otlp.model import Signal
+from collector.plain_http import hand_off, receive
 from collector.prometheus import remote_write
 from collector.receiver import Receiver
 
@@ -22,9 +23,7 @@ PROTOCOL = "prometheus_remote_write"
 _THREAD_BYTES = 1024 * 1024
 
 
-def convert(
-    body: bytes, max_decompressed: int, cache: remote_write.MetadataCache, limits: Limits
-) -> remote_write.Converted:
+def convert(body: bytes, max_decompressed: int, cache: remote_write.MetadataCache, limits: Limits) -> Converted:
     """Decompress, parse and map a remote-write body; raise InvalidRequest when it cannot be read."""
     request = remote_write.parse(remote_write.read_body(body, max_decompressed))
     cache.learn(request)
@@ -40,12 +39,7 @@ def add_remote_write_route(app: web.Application, receiver: Receiver, max_body: i
             converted = await asyncio.to_thread(convert, body, max_decompressed, cache, receiver.limits)
         else:
             converted = convert(body, max_decompressed, cache, receiver.limits)
-        if converted.rejected:
-            receiver.metrics.items_rejected.labels(Signal.METRICS, PROTOCOL).inc(converted.rejected)
-        if converted.samples:
-            await receiver.submit(Signal.METRICS, PROTOCOL, converted.body, converted.samples)
-        elif converted.rejected:
-            raise InvalidRequest(f"no sample was accepted: {converted.problem}")
+        await hand_off(receiver, Signal.METRICS, PROTOCOL, converted, checked=True)
         return web.Response(status=204)
 
     app.router.add_post("/api/v1/write", receive(receiver, Signal.METRICS, PROTOCOL, max_body, handle))

@@ -149,13 +149,13 @@ def test_fuzz_thrift_decoders_raise_only_invalid_request(case):
             continue
         # whatever was read is either translated or counted as rejected, and the body parses as OTLP
         request = ExportTraceServiceRequest.FromString(translated.body)
-        assert translated.spans == sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+        assert translated.items == sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
 
 
 def test_valid_batch_translates_ids_links_events():
     translated = to_otlp(decode_batch(VALID))
     span = ExportTraceServiceRequest.FromString(translated.body).resource_spans[0].scope_spans[0].spans[0]
-    assert (translated.spans, translated.rejected) == (1, 0)
+    assert (translated.items, translated.rejected) == (1, 0)
     assert span.trace_id.hex() == "00000000000000020000000000000001" and span.span_id.hex() == "0000000000000003"
     assert span.links[0].span_id.hex() == "0000000000000009" and span.events[0].name == "e"
     assert {kv.key: kv.value.int_value for kv in span.attributes}["n"] == 7
