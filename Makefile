@@ -46,9 +46,11 @@ test: install-test  ## run the whole suite, slow tests included
 test-fast: install-test  ## run the suite without slow tests
 	$(BIN)/pytest -q -m 'not slow'
 
-bench: $(VENV)/.installed-test  ## run the benchmarks in bench/ (about 20 minutes; see docs/performance.md)
+bench: $(VENV)/.installed-test deb-test  ## run the benchmarks in bench/ (about 25 minutes; see docs/performance.md)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/native_vs_python.py 200000
+	$(BIN)/python bench/remote_write.py --seconds 20
+	$(BIN)/python bench/remote_write_decode.py
 
 lint: $(VENV)/.installed-test  ## ruff
 	$(BIN)/ruff check .
