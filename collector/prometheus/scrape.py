@@ -75,10 +75,16 @@ async def fetch(session: aiohttp.ClientSession, state: TargetState, max_bytes: i
         ) as response:
             if response.status != 200:
                 raise ScrapeFailed(f"{state.url} answered HTTP {response.status}")
-            body = await response.content.read(max_bytes + 1)
-            if len(body) > max_bytes:
-                raise ScrapeFailed(f"{state.url} sent more than {max_bytes} bytes (collector.max_decompressed_bytes)")
-            return body.decode("utf-8", errors="replace"), response.headers.get("Content-Type", "")
+            chunks, size = [], 0
+            async for chunk in response.content.iter_any():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ScrapeFailed(
+                        f"{state.url} sent more than {max_bytes} bytes (collector.max_decompressed_bytes)"
+                    )
+                chunks.append(chunk)
+            text = b"".join(chunks).decode("utf-8", errors="replace")
+            return text, response.headers.get("Content-Type", "")
     except TimeoutError:
         raise ScrapeFailed(f"{state.url} did not answer within {job.timeout_s:g} s") from None
     except (aiohttp.ClientError, OSError) as exc:
