@@ -13,7 +13,7 @@ from aiohttp import web
 
 from collector.converted import Converted
 from collector.otlp.limits import Limits
-from collector.otlp.model import Signal
+from collector.otlp.model import InvalidRequest, Signal
 from collector.plain_http import hand_off, receive
 from collector.prometheus import remote_write
 from collector.receiver import Receiver
@@ -26,6 +26,11 @@ _THREAD_BYTES = 1024 * 1024
 def convert(body: bytes, max_decompressed: int, cache: remote_write.MetadataCache, limits: Limits) -> Converted:
     """Decompress, parse and map a remote-write body; raise InvalidRequest when it cannot be read."""
     request = remote_write.parse(remote_write.read_body(body, max_decompressed))
+    samples = sum(len(ts.samples) for ts in request.timeseries)
+    if samples > limits.max_items:
+        raise InvalidRequest(
+            f"{samples} samples in one request, more than collector.max_items_per_request ({limits.max_items})"
+        )
     cache.learn(request)
     return remote_write.to_otlp(request, cache, limits)
 

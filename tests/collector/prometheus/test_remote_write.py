@@ -10,6 +10,7 @@ import urllib.request
 import cramjam
 import pytest
 
+from collector.otlp.model import InvalidRequest
 from collector.prometheus import otlp
 from collector.prometheus.prompb import WriteRequest
 from collector.prometheus.remote_write import COUNTER, GAUGE, HISTOGRAM, SUMMARY, Meta, MetadataCache, series_kind
@@ -107,6 +108,15 @@ def test_remote_write_stores_exact_values_metadata_and_stale_markers(live):
 def test_malformed_remote_write_gets_400(live, body, why):
     assert post(f"{live.http_url}/api/v1/write", body) == 400, why
     assert live.query("SELECT count() FROM {db}.otel_metrics_gauge") == [(0,)]
+
+
+def test_too_many_samples_is_refused_naming_the_setting():
+    from collector.otlp.limits import Limits
+    from collector.prometheus.remote_write_http import convert
+
+    body = write_request([({"__name__": "g"}, [(1.0, i) for i in range(11)])])
+    with pytest.raises(InvalidRequest, match=r"collector\.max_items_per_request"):
+        convert(body, 1 << 20, MetadataCache(), Limits(max_items=10))
 
 
 def test_remote_write_needs_the_ingest_key_when_keys_are_set(chdb_path, store, database):
