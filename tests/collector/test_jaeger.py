@@ -7,6 +7,7 @@ service's OpenTelemetry Jaeger exporter (tests/examples/test_go_service.py).
 
 from __future__ import annotations
 
+import asyncio
 import time
 import urllib.error
 import urllib.request
@@ -52,6 +53,10 @@ def send_trace(port: int, service: str) -> tuple[str, str]:
         service_name=service,
         validate=True,
     )
+    # jaeger-client's tornado reporter wants a current event loop on this thread (an async test run
+    # before may have left none)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     tracer = config.new_tracer()
     with tracer.start_active_span("checkout", tags={"span.kind": "server", "order.items": 3}) as parent:
         with tracer.start_active_span("payment", tags={"span.kind": "client"}) as child:
@@ -60,6 +65,8 @@ def send_trace(port: int, service: str) -> tuple[str, str]:
         ctx = parent.span.context
     time.sleep(0.3)  # the reporter flushes on its own thread
     tracer.close()
+    asyncio.set_event_loop(None)
+    loop.close()
     return f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}"
 
 

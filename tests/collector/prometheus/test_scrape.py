@@ -126,10 +126,11 @@ def test_prometheus_client_target_maps_counter_gauge_histogram_summary(scraping)
     )
     assert summary == [(2, 30.0, {"env": "test"})]
 
-    up = select(
+    up = wait_rows(
         live,
         "SELECT ServiceName, max(Value), min(Value) FROM {db}.otel_metrics_gauge WHERE MetricName = 'up' "
         "GROUP BY ServiceName ORDER BY ServiceName",
+        lambda r: len(r) == 3,
     )
     assert ("shop", 1.0, 1.0) in up
     assert ("broken", 0.0, 0.0) in up, "the dead and the slow targets report up = 0"
