@@ -4,12 +4,14 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the tests drive as real peers (browser pages, Prometheus scrape, Go loggers, npm for
-# the Node loggers and Loki transports the tests install into tests/.cache/node).
-DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter golang-go golang-github-sirupsen-logrus-dev \
-	golang-go.uber-zap-dev golang-github-rs-zerolog-dev golang-github-pkg-errors-dev golang-golang-x-exp-dev nodejs
+# Debian packages the tests drive as real peers: browser pages, Prometheus scrape and remote_write,
+# Go loggers and the Go example service built offline from Debian's Go libraries, npm for the Node
+# loggers and Loki transports (installed into tests/.cache/node), victoria-metrics for make bench.
+DEB_TEST_PACKAGES := chromium prometheus prometheus-node-exporter victoria-metrics nodejs golang-go \
+	golang-github-sirupsen-logrus-dev golang-go.uber-zap-dev golang-github-rs-zerolog-dev golang-github-pkg-errors-dev \
+	golang-golang-x-exp-dev golang-github-prometheus-client-golang-dev golang-opentelemetry-otel-dev
 
-.PHONY: run test test-fast bench bench-dashboard bench-logs profile demo-backfill lint install install-test deb-test clean-data help
+.PHONY: run test test-fast bench bench-dashboard bench-logs bench-prometheus profile demo-backfill lint install install-test deb-test clean-data help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -60,6 +62,10 @@ bench-dashboard: $(VENV)/.installed-test  ## page and API times at 2M spans and 
 
 bench-logs: $(VENV)/.installed-test  ## JSON lines and Loki beside OTLP log records (lines/s stored)
 	$(BIN)/python bench/logs_ingest.py
+
+bench-prometheus: $(VENV)/.installed-test deb-test  ## remote_write beside Debian's Prometheus and VictoriaMetrics; ClickHouse decode vs Python
+	$(BIN)/python bench/remote_write.py --seconds 20
+	$(BIN)/python bench/remote_write_decode.py
 
 lint: $(VENV)/.installed-test  ## ruff
 	$(BIN)/ruff check .

@@ -54,7 +54,9 @@ def free_port() -> int:
 class Collector:
     """An `otelhouse serve` subprocess on a data folder and database of the benchmark's."""
 
-    def __init__(self, data: Path, database: str, native: bool, wal: bool = True, batch_items: int = 0) -> None:
+    def __init__(
+        self, data: Path, database: str, native: bool, wal: bool = True, batch_items: int = 0, **extra: str
+    ) -> None:
         self.http, self.grpc, self.dash = free_port(), free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("OTELHOUSE_")}
         env.update(
@@ -73,6 +75,7 @@ class Collector:
             OTELHOUSE_DEMO_ENABLED="false",
             OTELHOUSE_LOG_LEVEL="warning",
             OTELHOUSE_LOG_FORMAT="text",
+            **extra,
         )
         self.proc = subprocess.Popen([sys.executable, "-m", "otelhouse", "serve"], env=env, cwd=data.parent)
         deadline = time.monotonic() + 60

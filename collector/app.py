@@ -11,11 +11,14 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 
 from collector.jsonlines.convert import LineLimits
 from collector.logs_http import add_log_routes
+from collector.jaeger.receiver import add_jaeger_route, start_agent
 from collector.metrics import CollectorMetrics, WalCollector
 from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server
 from collector.otlp_http import add_otlp_routes
 from collector.pipeline import Pipeline, PipelineSettings
+from collector.prometheus.remote_write_http import add_remote_write_route
+from collector.prometheus.scheduler import Scraper
 from collector.receiver import Receiver
 from collector.wal.log import WriteAheadLog
 from otelhouse.config import CollectorSettings, Settings
@@ -79,6 +82,10 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
         add_otlp_routes(app, receiver, c.max_body_bytes, c.max_decompressed_bytes)
         limits = LineLimits(receiver.limits, c.json_max_line_bytes, c.json_max_depth)
         add_log_routes(app, receiver, limits, c.max_body_bytes, c.max_decompressed_bytes)
+    if settings.prometheus.remote_write_enabled:
+        add_remote_write_route(app, receiver, c.max_body_bytes, c.max_decompressed_bytes)
+    if settings.jaeger.http_enabled:
+        add_jaeger_route(app, receiver, c.max_body_bytes)
     return app
 
 
@@ -116,4 +123,16 @@ async def start_collector(settings: Settings, store: Store, stoppers: list[Stopp
             await server.stop(grace=5)
 
         stoppers.append(stop_grpc)
+    if settings.jaeger.udp_enabled:
+        transport, port = await start_agent(receiver, c.host, settings.jaeger.udp_port)
+        log.info(f"collector Jaeger agent (UDP) on {c.host}:{port}", extra={"part": "collector", "port": port})
+
+        async def stop_agent() -> None:
+            transport.close()
+
+        stoppers.append(stop_agent)
+    if settings.prometheus.scrape_jobs:
+        scraper = Scraper(settings.prometheus.scrape_jobs, receiver, c.max_decompressed_bytes)
+        await scraper.start()
+        stoppers.append(scraper.stop)
     return create_app(settings, store, receiver)

@@ -12,7 +12,7 @@ from collector.metrics import CollectorMetrics
 from collector.otlp.decode import DEFAULT_LIMITS, decode_message, decode_protobuf
 from collector.otlp.json_codec import parse_json
 from collector.otlp.limits import Limits
-from collector.otlp.model import DecodeResult, Route, Signal
+from collector.otlp.model import DecodeResult, Payload, Route, Signal
 from collector.pipeline import Pipeline, Refused
 from otelhouse.config import Settings
 
@@ -69,8 +69,7 @@ class Receiver:
             c.retry_after_s,
         )
 
-    async def ingest(self, signal: Signal, protocol: str, fmt: str, body: bytes) -> DecodeResult:
-        """Decode and store a request; return the result for the response (raises ingest errors)."""
+    def _enter(self) -> None:
         # Receivers run on one event loop, so a plain counter is the semaphore; refusing at once
         # (rather than queueing) bounds memory held by requests waiting their turn.
         if self.in_flight >= self.max_concurrent:
@@ -80,8 +79,27 @@ class Receiver:
                 overloaded=True,
             )
         self.in_flight += 1
+
+    async def ingest(self, signal: Signal, protocol: str, fmt: str, body: bytes) -> DecodeResult:
+        """Decode and store a request; return the result for the response (raises ingest errors)."""
+        self._enter()
         try:
             return await self._ingest(signal, protocol, fmt, body)
+        finally:
+            self.in_flight -= 1
+
+    async def submit(self, signal: Signal, protocol: str, body: bytes, items: int) -> None:
+        """Store an OTLP body a receiver built and checked against `limits` itself (remote_write).
+
+        Its values are all scalars by construction, so it takes the flat route (or Python's when
+        native decode is off) without a second parse.
+        """
+        self._enter()
+        try:
+            route = Route.FLAT if self.native_decode else Route.PYTHON
+            self.metrics.items_received.labels(signal, protocol).inc(items)
+            await self.pipeline.submit(Payload(signal, route, body, items))
+            self.metrics.items_accepted.labels(signal, protocol).inc(items)
         finally:
             self.in_flight -= 1
 

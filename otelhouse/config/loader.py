@@ -67,7 +67,9 @@ def _file_layer(table: dict[str, Any], where: str, source: str) -> dict[tuple[st
         for key, raw in body.items():
             if key not in fields:
                 raise ConfigError(f"{where}: unknown key '{key}' in [{section}]{_did_you_mean(key, list(fields))}")
-            value = coerce.from_toml(raw, fields[key].default, f"{where}: [{section}] {key}")
+            parse = fields[key].metadata.get("parse")
+            label = f"{where}: [{section}] {key}"
+            value = parse(raw, label) if parse else coerce.from_toml(raw, fields[key].default, label)
             values[(section, key)] = (value, source)
     return values
 
@@ -118,18 +120,17 @@ def _env_layers(environ: Mapping[str, str]) -> dict[tuple[str, str], tuple[Any, 
         if target is None:
             raise ConfigError(f"unknown environment variable {name}{_did_you_mean(name, _known_variables())}")
         section, key, is_file = target
-        default = section_fields(section)[key].default
+        field = section_fields(section)[key]
+        # a structured setting (scrape jobs) has its own parser; the rest are typed by their default
+        parse = field.metadata.get("parse") or (lambda raw, where, d=field.default: coerce.from_text(raw, d, where))
         if is_file:
             try:
                 content = Path(text).read_text()
             except OSError as exc:
                 raise ConfigError(f"{name} names {text}, which cannot be read: {exc.strerror}") from None
-            files[(section, key)] = (
-                coerce.from_text(content, default, f"{name} ({text})"),
-                f"secret file {text}",
-            )
+            files[(section, key)] = (parse(content, f"{name} ({text})"), f"secret file {text}")
         else:
-            plain[(section, key)] = (coerce.from_text(text, default, name), f"env {name}")
+            plain[(section, key)] = (parse(text, name), f"env {name}")
     return {**plain, **files}
 
 

@@ -6,12 +6,18 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from otelhouse.config.scrape import ScrapeJob, parse_jobs
+
 ENVIRONMENTS = ("development", "staging", "production")
 
 
-def setting(default: Any, doc: str, *, secret: bool = False, required_in_production: bool = False) -> Any:
-    """Declare a setting with its default, a one-line doc and whether it is a secret."""
+def setting(
+    default: Any, doc: str, *, secret: bool = False, required_in_production: bool = False, parse: Any = None
+) -> Any:
+    """Declare a setting with its default, a one-line doc, whether it is a secret and its own parser."""
     meta = {"doc": doc, "secret": secret, "required_in_production": required_in_production}
+    if parse is not None:
+        meta["parse"] = parse  # parse(raw TOML value or environment text, where) for structured settings
     if isinstance(default, (list, tuple)):
         return field(default=tuple(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -93,6 +99,27 @@ class CollectorSettings:
         True, "let ClickHouse decode OTLP protobuf (fast path); false: build every row in Python"
     )
     retry_after_s: int = setting(5, "seconds clients are told to wait (Retry-After) when refused")
+
+
+@dataclass(frozen=True)
+class PrometheusSettings:
+    remote_write_enabled: bool = setting(
+        True, "accept Prometheus remote-write 1.0 at POST /api/v1/write on collector.http_port"
+    )
+    scrape_jobs: tuple[ScrapeJob, ...] = setting(
+        (),
+        "targets to scrape: [[prometheus.scrape_jobs]] tables (docs/ingest.md); in the environment a JSON list",
+        parse=parse_jobs,
+    )
+
+
+@dataclass(frozen=True)
+class JaegerSettings:
+    http_enabled: bool = setting(True, "accept Jaeger Thrift batches at POST /api/traces on collector.http_port")
+    udp_enabled: bool = setting(
+        False, "accept the Jaeger agent protocol (compact Thrift over UDP; unacknowledged, see docs/ingest.md)"
+    )
+    udp_port: int = setting(6831, "UDP port of the Jaeger agent protocol (emitBatch), on collector.host")
 
 
 @dataclass(frozen=True)
@@ -179,6 +206,8 @@ class DemoSettings:
 SECTIONS: dict[str, type] = {
     "clickhouse": ClickHouseSettings,
     "collector": CollectorSettings,
+    "prometheus": PrometheusSettings,
+    "jaeger": JaegerSettings,
     "dashboard": DashboardSettings,
     "retention": RetentionSettings,
     "log": LogSettings,
@@ -191,6 +220,8 @@ class Settings:
     env: str = "development"
     clickhouse: ClickHouseSettings = field(default_factory=ClickHouseSettings)
     collector: CollectorSettings = field(default_factory=CollectorSettings)
+    prometheus: PrometheusSettings = field(default_factory=PrometheusSettings)
+    jaeger: JaegerSettings = field(default_factory=JaegerSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     log: LogSettings = field(default_factory=LogSettings)

@@ -8,6 +8,7 @@ from typing import Any
 
 from otelhouse.config.loader import env_name
 from otelhouse.config.model import SECTIONS, Settings
+from otelhouse.config.scrape import ScrapeJob, render_job
 from otelhouse.config.validate import redact_url
 
 REDACTED = "***"
@@ -19,7 +20,7 @@ def _render(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, tuple):
-        return "[" + ", ".join(json.dumps(v) for v in value) + "]"
+        return "[" + ", ".join(render_job(v) if isinstance(v, ScrapeJob) else json.dumps(v) for v in value) + "]"
     return json.dumps(value)
 
 

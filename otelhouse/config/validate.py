@@ -36,6 +36,7 @@ def validate(s: Settings) -> list[str]:
     problems += _port_problem("collector.http_port", s.collector.http_port)
     problems += _port_problem("collector.grpc_port", s.collector.grpc_port)
     problems += _port_problem("dashboard.port", s.dashboard.port)
+    problems += _port_problem("jaeger.udp_port", s.jaeger.udp_port)
     for key in (
         "max_body_bytes",
         "max_decompressed_bytes",

@@ -58,7 +58,8 @@ class LiveCollector:
 
 
 def start_live_collector(chdb_path, store: Store, database: str, **env: str) -> Iterator[LiveCollector]:
-    http_port, grpc_port = free_port(), free_port()
+    # a test may choose the HTTP port (to scrape the collector's own /metrics)
+    http_port, grpc_port = int(env.pop("OTELHOUSE_COLLECTOR_HTTP_PORT", 0)) or free_port(), free_port()
     env.setdefault("OTELHOUSE_COLLECTOR_WAL_DIR", str(chdb_path.parent / f"wal-{database}-{http_port}"))
     settings = make_settings(
         chdb_path,

@@ -1,0 +1,50 @@
+"""POST /api/v1/write: the Prometheus remote-write 1.0 receiver.
+
+Status codes as Prometheus reads them: 204 once the samples are durable; 400 for a body that
+cannot be read (Prometheus drops the batch); 429/503 with Retry-After when storage is behind
+(Prometheus retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from collector.converted import Converted
+from collector.otlp.limits import Limits
+from collector.otlp.model import InvalidRequest, Signal
+from collector.plain_http import hand_off, receive
+from collector.prometheus import remote_write
+from collector.receiver import Receiver
+
+PROTOCOL = "prometheus_remote_write"
+# Requests above this are converted in a worker thread so the event loop keeps answering.
+_THREAD_BYTES = 1024 * 1024
+
+
+def convert(body: bytes, max_decompressed: int, cache: remote_write.MetadataCache, limits: Limits) -> Converted:
+    """Decompress, parse and map a remote-write body; raise InvalidRequest when it cannot be read."""
+    request = remote_write.parse(remote_write.read_body(body, max_decompressed))
+    samples = sum(len(ts.samples) for ts in request.timeseries)
+    if samples > limits.max_items:
+        raise InvalidRequest(
+            f"{samples} samples in one request, more than collector.max_items_per_request ({limits.max_items})"
+        )
+    cache.learn(request)
+    return remote_write.to_otlp(request, cache, limits)
+
+
+def add_remote_write_route(app: web.Application, receiver: Receiver, max_body: int, max_decompressed: int) -> None:
+    """Register POST /api/v1/write."""
+    cache = remote_write.MetadataCache()
+
+    async def handle(request: web.Request, body: bytes) -> web.Response:
+        if len(body) > _THREAD_BYTES:
+            converted = await asyncio.to_thread(convert, body, max_decompressed, cache, receiver.limits)
+        else:
+            converted = convert(body, max_decompressed, cache, receiver.limits)
+        await hand_off(receiver, Signal.METRICS, PROTOCOL, converted, checked=True)
+        return web.Response(status=204)
+
+    app.router.add_post("/api/v1/write", receive(receiver, Signal.METRICS, PROTOCOL, max_body, handle))
