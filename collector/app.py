@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from collector.jaeger.receiver import add_jaeger_route, start_agent
 from collector.jsonlines.convert import LineLimits
 from collector.logs_http import add_log_routes
-from collector.jaeger.receiver import add_jaeger_route, start_agent
 from collector.metrics import CollectorMetrics, WalCollector
 from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server

@@ -194,7 +194,12 @@ def test_a_rejected_entry_does_not_take_the_others_down(live: LiveCollector) -> 
     now = time.time_ns()
     future = now + 3 * 86_400 * 10**9  # further ahead than collector.max_future_timestamp_s
     body = json_push(
-        [{"stream": {"app": "mixed"}, "values": [[str(now), "kept"], [str(future), "too new"], [str(now), "x" * 300_000]]}]
+        [
+            {
+                "stream": {"app": "mixed"},
+                "values": [[str(now), "kept"], [str(future), "too new"], [str(now), "x" * 300_000]],
+            }
+        ]
     )
     response = push(live, body, "application/json")
     assert response.status_code == 400
