@@ -48,6 +48,7 @@ def test_acknowledged_lines_survive_repeated_sigkill(tmp_path: Path) -> None:
         "OTELHOUSE_DASHBOARD_HOST": "127.0.0.1",
         "OTELHOUSE_DASHBOARD_PORT": str(dash),
         "OTELHOUSE_RETENTION_ENABLED": "false",
+        "OTELHOUSE_DEMO_ENABLED": "false",
         "OTELHOUSE_LOG_FORMAT": "json",
     }
     http_url = f"http://127.0.0.1:{http}"
