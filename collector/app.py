@@ -9,10 +9,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from collector.http_server import GuardedRunner
 from collector.metrics import CollectorMetrics, WalCollector
 from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server
-from collector.otlp_http import add_otlp_routes
+from collector.otlp_http import RECEIVER_KEY, BodyLimits, add_otlp_routes
 from collector.pipeline import Pipeline, PipelineSettings
 from collector.receiver import Receiver
 from collector.wal.log import WriteAheadLog
@@ -56,6 +57,7 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
     c = settings.collector
     # auto_decompress off: transport.decompress enforces max_decompressed_bytes (gzip bombs)
     app = web.Application(client_max_size=c.max_body_bytes, handler_args={"auto_decompress": False})
+    app[RECEIVER_KEY] = receiver
     add_health_routes(app, store)
     app[PIPELINE_KEY] = receiver.pipeline
 
@@ -72,8 +74,36 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
     app[READY_CHECKS_KEY] = [pipeline_ready]
     app.router.add_get("/metrics", make_aiohttp_handler(receiver.metrics.registry))
     if c.http_enabled:
-        add_otlp_routes(app, receiver, c.max_body_bytes, c.max_decompressed_bytes)
+        limits = BodyLimits(c.max_body_bytes, c.max_decompressed_bytes, c.body_grace_s, c.body_min_rate_bytes)
+        add_otlp_routes(app, limits)
     return app
+
+
+# aiohttp waits this long for the rest of a body it did not read (after a 413 or 429) before it
+# closes the connection: long enough for a client to see the answer, short for a stalled one.
+LINGER_S = 2.0
+
+
+def collector_runner(app: web.Application, settings: Settings) -> web.AppRunner:
+    """The runner for the collector's HTTP app: connection cap and timeouts counted in /metrics."""
+    c = settings.collector
+    receiver = app[RECEIVER_KEY]
+    return GuardedRunner(
+        app,
+        max_connections=c.max_connections,
+        on_event=lambda reason: receiver.client_event("http", reason),
+        access_log=None,
+        handle_signals=False,
+        keepalive_timeout=c.idle_timeout_s,
+        lingering_time=LINGER_S,
+    )
+
+
+def _async_close(receiver: Receiver) -> Stopper:
+    async def close() -> None:
+        await asyncio.to_thread(receiver.close)
+
+    return close
 
 
 async def start_collector(settings: Settings, store: Store, stoppers: list[Stopper]) -> web.Application:
@@ -102,8 +132,9 @@ async def start_collector(settings: Settings, store: Store, stoppers: list[Stopp
         # what was accepted before a crash is stored before anything new is accepted
         await wal.replayed()
     receiver = Receiver.from_settings(settings, pipeline, metrics)
+    stoppers.append(_async_close(receiver))
     if c.grpc_enabled:
-        server, port = await start_grpc_server(receiver, c.host, c.grpc_port, c.grpc_max_message_bytes)
+        server, port = await start_grpc_server(receiver, c)
         log.info(f"collector OTLP/gRPC listening on {c.host}:{port}", extra={"part": "collector", "port": port})
 
         async def stop_grpc() -> None:

@@ -31,7 +31,8 @@ from collector.otlp.json_codec import (
     encode_status,
     parse_json,
 )
-from collector.otlp.json_reader import HEX_ID_FIELDS, MAX_DEPTH
+from collector.otlp.json_reader import CUT_DEPTH, HEX_ID_FIELDS
+from collector.otlp.limits import depth
 from collector.otlp.model import InvalidRequest, Signal
 
 DATA = Path(__file__).parent / "data" / "otlp_json"
@@ -349,18 +350,15 @@ def test_a_byte_order_mark_is_ignored() -> None:
     assert parse_json(Signal.TRACES, b"\xef\xbb\xbf" + (DATA / "trace.json").read_bytes()) == example("trace.json")
 
 
-def test_nesting_up_to_the_binary_protobuf_limit_is_accepted_and_reads_back() -> None:
-    # request > resourceSpans > scopeSpans > spans > attributes > value: the value is at depth 5.
-    levels = (MAX_DEPTH - 5) // 2
+def test_nesting_past_the_binary_protobuf_limit_is_cut_so_the_request_still_reads_back() -> None:
+    # 200 arrays deep: far past upb's 100-message limit; containers below CUT_DEPTH are left empty
     value: dict[str, Any] = {"stringValue": "leaf"}
-    for _ in range(levels):
+    for _ in range(200):
         value = {"arrayValue": {"values": [value]}}
     request = parse_json(Signal.TRACES, spans({"attributes": [{"key": "k", "value": value}]}))
     assert type(request).FromString(request.SerializeToString()) == request
-    too_deep = spans({"attributes": [{"key": "k", "value": {"arrayValue": {"values": [value]}}}]})
-    message = rejected(Signal.TRACES, too_deep)
-    assert message.startswith("resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.arrayValue.values[0]")
-    assert message.endswith(f": messages nested more than {MAX_DEPTH} levels deep")
+    # request > resourceSpans > scopeSpans > spans > attributes > value: arrays start at depth 6
+    assert depth(request.resource_spans[0].scope_spans[0].spans[0].attributes[0].value) == (CUT_DEPTH - 6) // 2 + 1
 
 
 # --- errors, each with what and where -------------------------------------------------------------

@@ -91,7 +91,7 @@ def test_values_nested_too_deep_reject_the_item() -> None:
     fill(req.resource_spans[0].scope_spans[0].spans[1].attributes.add(key="ok").value, [[["three"]]])
     result = decode(req)
     assert result.payload.route is Route.PYTHON and (result.payload.items, result.rejected) == (1, 1)
-    assert "6 levels deep, more than collector.max_anyvalue_depth (4)" in result.message
+    assert "a value nested more than collector.max_anyvalue_depth (4) levels deep" in result.message
 
 
 def test_log_body_nested_too_deep_rejects_the_record() -> None:
