@@ -34,6 +34,7 @@ from collector.otlp.json_codec import (
 from collector.otlp.json_reader import CUT_DEPTH, HEX_ID_FIELDS
 from collector.otlp.limits import depth
 from collector.otlp.model import InvalidRequest, Signal
+from otelhouse.config.validate import MAX_ANYVALUE_DEPTH
 
 DATA = Path(__file__).parent / "data" / "otlp_json"
 EXAMPLES = {
@@ -357,8 +358,9 @@ def test_nesting_past_the_binary_protobuf_limit_is_cut_so_the_request_still_read
         value = {"arrayValue": {"values": [value]}}
     request = parse_json(Signal.TRACES, spans({"attributes": [{"key": "k", "value": value}]}))
     assert type(request).FromString(request.SerializeToString()) == request
-    # request > resourceSpans > scopeSpans > spans > attributes > value: arrays start at depth 6
-    assert depth(request.resource_spans[0].scope_spans[0].spans[0].attributes[0].value) == (CUT_DEPTH - 6) // 2 + 1
+    # still deeper than the highest max_anyvalue_depth allowed, so the item's own check rejects it
+    kept = depth(request.resource_spans[0].scope_spans[0].spans[0].attributes[0].value)
+    assert MAX_ANYVALUE_DEPTH < kept <= CUT_DEPTH // 2
 
 
 # --- errors, each with what and where -------------------------------------------------------------
