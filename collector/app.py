@@ -79,9 +79,10 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
     return app
 
 
-# aiohttp waits this long for the rest of a body it did not read (after a 413 or 429) before it
-# closes the connection: long enough for a client to see the answer, short for a stalled one.
-LINGER_S = 2.0
+# aiohttp reads and drops, for this long, the rest of a body it did not read (after a 401, 413 or
+# 429) before it closes the connection, so the client sees the answer rather than a reset. Short: a
+# refused client streaming on costs the event loop that long.
+LINGER_S = 1.0
 
 
 def collector_runner(app: web.Application, settings: Settings) -> web.AppRunner:

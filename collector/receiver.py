@@ -62,7 +62,7 @@ class Receiver:
     max_concurrent: int = 128
     retry_after_s: int = 5
     budget: ByteBudget = field(default_factory=lambda: ByteBudget(512 * 1024 * 1024))
-    decompress_threads: int = 2
+    decompress_threads: int = 1
     in_flight: int = field(default=0, init=False)
     _decompressor: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
 

@@ -113,6 +113,13 @@ class ClientNoise(logging.Filter):
         return not isinstance(exc, (HttpProcessingError, ConnectionError))
 
 
+class GrpcClientBytes(logging.Filter):
+    """Drop grpc's report of metadata that is not UTF-8: it quotes the value, which may be a credential."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Invalid encoding on")
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, msg, then the record's extras."""
 
@@ -168,6 +175,7 @@ def configure_logging(
     handler.addFilter(LIMITER)
     server = logging.getLogger("aiohttp.server")
     server.filters[:] = [ClientNoise()]
+    logging.getLogger("grpc._cython.cygrpc").filters[:] = [GrpcClientBytes()]
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -71,7 +71,9 @@ class CollectorSettings:
     grpc_max_connection_age_s: float = setting(
         3600.0, "ask gRPC clients to reconnect after this long (rebalances; 30 s grace for requests in flight)"
     )
-    decompress_threads: int = setting(2, "threads that decompress request bodies, off the event loop")
+    decompress_threads: int = setting(
+        1, "threads that decompress request bodies, off the event loop (fewer than cores: bombs leave the loop one)"
+    )
     max_items_per_request: int = setting(
         100_000, "spans, log records or metric points one request may hold; more: the request gets 400"
     )
