@@ -32,6 +32,11 @@ SERVICES = {
     Signal.LOGS: "opentelemetry.proto.collector.logs.v1.LogsService",
 }
 
+
+class IncompleteMessage(InvalidRequest):
+    """The stream ended before one whole request message arrived (INVALID_ARGUMENT; a client event)."""
+
+
 Handler = Callable[[object, grpc.aio.ServicerContext], Awaitable[bytes]]
 
 
@@ -47,6 +52,9 @@ def server_options(c: CollectorSettings) -> list[tuple[str, int]]:
     return [
         ("grpc.max_receive_message_length", c.grpc_max_message_bytes),
         ("grpc.max_concurrent_streams", c.grpc_max_concurrent_streams),
+        # no window growth from bandwidth probes: a stream not yet admitted holds at most the
+        # initial HTTP/2 window (64 KiB) in grpc's buffers, whatever its client sends
+        ("grpc.http2.bdp_probe", 0),
         ("grpc.max_allowed_incoming_connections", c.max_connections),
         ("grpc.keepalive_time_ms", int(c.grpc_keepalive_s * ms)),
         ("grpc.keepalive_timeout_ms", 20 * ms),
@@ -75,7 +83,9 @@ async def _read_message(context: grpc.aio.ServicerContext, limits: GrpcLimits) -
             "(collector.body_grace_s + grpc_max_message_bytes / body_min_rate_bytes)",
         ) from None
     if message is grpc.aio.EOF:
-        raise InvalidRequest("the stream ended without a complete request message")
+        # the client ended the stream, or its connection went away, mid-message: grpc tells the
+        # two apart only later, so both are counted as the client's doing
+        raise IncompleteMessage("the stream ended without a complete request message")
     return message
 
 
@@ -107,6 +117,8 @@ def _export_handler(receiver: Receiver, signal: Signal, limits: GrpcLimits) -> H
                 code, message = outcome.grpc_code, cap_message(str(exc))
             if isinstance(exc, ClientEvent):
                 receiver.client_event("grpc", exc.reason)
+            elif isinstance(exc, IncompleteMessage):
+                receiver.client_event("grpc", "incomplete_message")
             receiver.observe(signal, "grpc", code.name, started)
             await context.abort(code, message)
         receiver.observe(signal, "grpc", "OK", started)

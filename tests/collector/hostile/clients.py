@@ -145,5 +145,6 @@ def grpc_status(sock: socket.socket, seconds: float) -> str | None:
                 marker = payload.find(b"grpc-status")
                 if marker < 0:  # encoded with Huffman or an index: answered, status unread
                     return "ended"
-                return f"grpc-status {payload[marker + 12 : marker + 15].decode(errors='replace')}"
+                value = payload[marker + 12 : marker + 15].decode(errors="replace")
+                return "grpc-status " + "".join(ch for ch in value if ch.isdigit())
     return None

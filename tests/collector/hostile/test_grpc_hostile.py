@@ -65,8 +65,9 @@ def test_many_concurrent_large_messages_stay_within_the_body_budget(server: Serv
     assert set(codes) <= {"OK rejected=0", "RESOURCE_EXHAUSTED"} and "OK rejected=0" in codes, codes
 
 
-def test_cancelled_calls_are_counted_as_client_events(server: Server) -> None:
-    before = server.metric("otelhouse_collector_client_events_total", protocol="grpc", reason="cancelled")
+def test_calls_abandoned_mid_message_are_counted_as_client_events(server: Server) -> None:
+    reason = "incomplete_message"
+    before = server.metric("otelhouse_collector_client_events_total", protocol="grpc", reason=reason)
     with Scenario(server, "grpc-cancelled", protocol="grpc"):
         for _ in range(10):
             sock = c.grpc_open(server.grpc_port, KEY.encode())
@@ -74,7 +75,7 @@ def test_cancelled_calls_are_counted_as_client_events(server: Server) -> None:
             time.sleep(0.1)
             sock.close()  # the connection goes away mid-message
         time.sleep(1)
-    after = server.metric("otelhouse_collector_client_events_total", protocol="grpc", reason="cancelled")
+    after = server.metric("otelhouse_collector_client_events_total", protocol="grpc", reason=reason)
     assert after - before == 10
     assert server.metric("otelhouse_collector_requests_total", protocol="grpc", code="INTERNAL") == 0
 
