@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
 from google.protobuf.message import Message
 
@@ -41,7 +42,7 @@ class Limits:
     max_items: int = 100_000
     max_attributes: int = 128
     max_value_length: int = 65_536
-    max_name_length: int = 4096
+    max_name_length: int = 16_384
     max_body_length: int = 65_536
     max_depth: int = 16
     max_future_s: int = 86_400
@@ -82,11 +83,16 @@ def attributes_problem(count: int, limits: Limits) -> str:
 
 
 # A string field is length-delimited: a one-byte tag with wire type 2 (every OTLP string field has a
-# number below 16: 0x0a, 0x12, ... 0x7a), then a varint length. A string of more than 127 bytes has a
-# varint of two or more bytes: continuation bytes (>= 0x80), then a last one.
-_LONG_LD_FIELD = re.compile(
-    rb"[\x0a\x12\x1a\x22\x2a\x32\x3a\x42\x4a\x52\x5a\x62\x6a\x72\x7a][\x80-\xff]{1,9}[\x00-\x7f]"
-)
+# number below 16: 0x0a, 0x12, ... 0x7a), then a varint length. A string longer than `limit` bytes has
+# a varint of at least as many bytes as limit + 1 needs: continuation bytes (>= 0x80), then a last one.
+_LD_TAGS = rb"[\x0a\x12\x1a\x22\x2a\x32\x3a\x42\x4a\x52\x5a\x62\x6a\x72\x7a]"
+
+
+@cache
+def _long_field(limit: int) -> re.Pattern[bytes]:
+    """Match a tag and a varint long enough to hold a length above `limit` (most hits fail the check after)."""
+    continuation = ((limit + 1).bit_length() + 6) // 7 - 1
+    return re.compile(_LD_TAGS + rb"[\x80-\xff]{%d,9}[\x00-\x7f]" % continuation)
 
 
 def may_hold_long_string(body: bytes, limit: int) -> bool:
@@ -102,7 +108,7 @@ def may_hold_long_string(body: bytes, limit: int) -> bool:
     if limit < 128:  # short strings have one-byte lengths the regex does not look for
         return True
     view = memoryview(body)
-    for match in _LONG_LD_FIELD.finditer(body):
+    for match in _long_field(limit).finditer(body):
         length = _varint(match.group()[1:])
         start = match.end()
         if length > limit and start + length <= len(body):

@@ -84,7 +84,8 @@ class CollectorSettings:
         65_536, "characters kept of a string attribute value; longer ones are truncated and counted"
     )
     max_name_length: int = setting(
-        4096, "characters kept of span, event, metric and scope names (and metric unit, description); longer: truncated"
+        16_384,
+        "characters kept of span, event, metric and scope names (and metric unit, description); longer: truncated",
     )
     max_log_body_length: int = setting(
         65_536, "characters kept of each string in a log body, and of a span's status message; longer: truncated"

@@ -283,7 +283,7 @@ def test_limits_from_settings_answer_over_http_and_store_the_rest(limited: LiveC
     assert response.partial_success.error_message == (
         "rejected 1 span; first problem: 4 attributes, more than collector.max_attributes_per_item (3); "
         "truncated 1 string to their length limits (collector.max_attribute_value_length 150, "
-        "max_name_length 4096, max_log_body_length 65536 characters)"
+        "max_name_length 16384, max_log_body_length 65536 characters)"
     )
     rows = limited.query("SELECT SpanName, SpanAttributes['long'] FROM {db}.otel_traces ORDER BY SpanName")
     assert rows == [("op1", "v" * 150), ("op2", "")]
