@@ -31,6 +31,17 @@ def spans_body(name: str, count: int = 1, pad: int = 0) -> bytes:
     return req.SerializeToString()
 
 
+def deep_body(good: str, deep: str, levels: int) -> bytes:
+    """Two spans: `good`, and `deep` with an attribute value nested `levels` arrays deep."""
+    req = tpb.ExportTraceServiceRequest.FromString(spans_body(good, count=2))
+    spans = req.resource_spans[0].scope_spans[0].spans
+    spans[1].name = deep
+    value = spans[1].attributes.add(key="deep").value
+    for _ in range(levels):
+        value = value.array_value.values.add()
+    return req.SerializeToString()
+
+
 def connect(port: int, timeout: float = 10) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=timeout)
 

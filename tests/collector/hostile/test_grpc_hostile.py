@@ -94,13 +94,7 @@ def test_invalid_keys_are_unauthenticated_and_stay_out_of_the_log(server: Server
 
 
 def test_deep_nesting_over_grpc_rejects_only_the_deep_item(server: Server) -> None:
-    req = tpb.ExportTraceServiceRequest.FromString(c.spans_body("grpc-pb-good", count=2))
-    spans = req.resource_spans[0].scope_spans[0].spans
-    spans[1].name = "grpc-pb-deep"
-    value = spans[1].attributes.add(key="deep").value
-    for _ in range(300):
-        value = value.array_value.values.add()
-    assert export(server, req.SerializeToString(), KEY) == "OK rejected=1"
+    assert export(server, c.deep_body("grpc-pb-good", "grpc-pb-deep", 300), KEY) == "OK rejected=1"
     server.acked.add("grpc-pb-good")
 
 

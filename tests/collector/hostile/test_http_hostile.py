@@ -202,13 +202,7 @@ def test_deep_otlp_json_rejects_only_the_deep_item(server: Server, levels: int) 
 
 
 def test_deep_protobuf_rejects_only_the_deep_item(server: Server) -> None:
-    req = tpb.ExportTraceServiceRequest.FromString(c.spans_body("pb-good", count=2))
-    spans = req.resource_spans[0].scope_spans[0].spans
-    spans[1].name = "pb-deep"
-    value = spans[1].attributes.add(key="deep").value
-    for _ in range(500):
-        value = value.kvlist_value.values.add(key="k").value
-    code, reply = post(server, req.SerializeToString(), KEYED)
+    code, reply = post(server, c.deep_body("pb-good", "pb-deep", 500), KEYED)
     assert code == 200
     assert tpb.ExportTraceServiceResponse.FromString(reply).partial_success.rejected_spans == 1
     server.acked.add("pb-good")
