@@ -10,7 +10,9 @@ bytes and feeds the same decoder, and the same fast path, as OTLP/HTTP.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -142,6 +144,21 @@ async def start_grpc_server(receiver: Receiver, c: CollectorSettings) -> tuple[g
         bound = 0
     if bound == 0:
         await server.stop(None)
-        raise OSError(f"cannot listen on {c.host}:{c.grpc_port} (collector.grpc_port): address in use or not available")
+        raise GrpcBindError(_bind_errno(c.host, c.grpc_port), "cannot listen for OTLP/gRPC")
     await server.start()
     return server, bound
+
+
+class GrpcBindError(OSError):
+    """The gRPC port could not be bound; errno says why."""
+
+
+def _bind_errno(host: str, port: int) -> int:
+    """Why binding failed: grpc does not say, so try the same bind with a plain socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        return exc.errno or errno.EADDRINUSE
+    return errno.EADDRINUSE  # free again by now: it was taken a moment ago

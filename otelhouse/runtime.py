@@ -76,6 +76,7 @@ def _plain_runner(app: web.Application) -> web.AppRunner:
 
 async def _start(settings: Settings, store: Store, parts: set[str], running: Running) -> None:
     from collector.app import collector_runner, start_collector
+    from collector.otlp_grpc import GrpcBindError
     from dashboard.app import create_app as create_dashboard
     from retention.scheduler import create_scheduler
 
@@ -83,9 +84,8 @@ async def _start(settings: Settings, store: Store, parts: set[str], running: Run
     if "collector" in parts:
         try:
             app = await start_collector(settings, store, running.stoppers)
-        except OSError as exc:
-            # the gRPC server names its port itself; anything else is a bind of the same kind
-            raise StartupError(str(exc)) from None
+        except GrpcBindError as exc:
+            raise bind_problem(exc, c.host, c.grpc_port, "collector.grpc_port") from None
         await _serve_app(
             collector_runner(app, settings), c.host, c.http_port, running, "collector", "collector.http_port"
         )
