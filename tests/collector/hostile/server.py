@@ -55,7 +55,7 @@ class Server:
     data: Path
     baseline_rss: int = 0
     acked: set[str] = field(default_factory=set)  # span names acknowledged, to find in ClickHouse
-    reference_p99: float = 0.0  # /healthz p99 with good traffic only, measured at start
+    reference_port: int = 0  # an idle aiohttp /healthz in another process: the machine's own noise
 
     @property
     def url(self) -> str:
@@ -117,6 +117,20 @@ class Server:
             check=True,
         )
         return set(out.stdout.split())
+
+
+IDLE = """
+import sys
+from aiohttp import web
+app = web.Application()
+app.router.add_get("/healthz", lambda request: web.json_response({"status": "ok"}))
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+"""
+
+
+def start_reference(port: int) -> subprocess.Popen:
+    """An idle aiohttp server answering /healthz, to measure the machine's noise beside the collector."""
+    return subprocess.Popen([sys.executable, "-c", IDLE, str(port)])
 
 
 def start_server(tmp: Path) -> Server:
@@ -281,11 +295,13 @@ class Scenario:
         self.server, self.log_budget = server, log_budget
         self.good = GoodSender(server, name, protocol)
         self.probe = HealthProbe(server.http_port)
+        self.reference = HealthProbe(server.reference_port)
 
     def __enter__(self) -> Scenario:
         self.started = time.monotonic()
         self.log_before = self.server.log_size()
         self.probe.__enter__()
+        self.reference.__enter__()
         self.good.__enter__()
         return self
 
@@ -293,12 +309,13 @@ class Scenario:
         time.sleep(max(0.0, self.started + 3 - time.monotonic()))  # enough probes for a p99
         self.good.__exit__()
         self.probe.__exit__()
+        self.reference.__exit__()
         if kind is not None:
             return
         assert self.server.proc.poll() is None, "the collector died"
-        # 100 ms, or 3x the p99 this machine showed with only good traffic when that is more: the test
-        # machine is shared and loaded, and an idle one gives the issue's 100 ms
-        self.probe.assert_fast(max(0.1, 3 * self.server.reference_p99))
         grown = self.server.log_size() - self.log_before
         assert grown < self.log_budget, f"log grew {grown} bytes:\n{self.server.log_text()[-2000:]}"
         self.server.assert_rss_bounded()
+        # 100 ms over the p99 an idle aiohttp server on this machine showed at the same moment: the
+        # test machine is shared, and on an idle one that adds next to nothing to the issue's 100 ms
+        self.probe.assert_fast(0.1 + self.reference.p99())
