@@ -12,7 +12,7 @@ import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as tpb
 
 from tests.collector.hostile import clients as c
-from tests.collector.hostile.server import KEY, LIMITS, MIB, Scenario, Server
+from tests.collector.hostile.server import KEY, LARGE_UPLOAD_LATENCY_S, LIMITS, MIB, Scenario, Server
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 READ_TIMEOUT_S = LIMITS["BODY_GRACE_S"] + LIMITS["GRPC_MAX_MESSAGE_BYTES"] / LIMITS["BODY_MIN_RATE_BYTES"]
@@ -60,7 +60,10 @@ def test_large_messages_without_a_key_are_refused_before_they_are_buffered(serve
 
 def test_many_concurrent_large_messages_stay_within_the_body_budget(server: Server) -> None:
     body = c.spans_body("grpc-large", count=60, pad=60_000)
-    with Scenario(server, "grpc-large", protocol="grpc"), ThreadPoolExecutor(30) as pool:
+    with (
+        Scenario(server, "grpc-large", protocol="grpc", latency_s=LARGE_UPLOAD_LATENCY_S),
+        ThreadPoolExecutor(30) as pool,
+    ):
         codes = list(pool.map(lambda _: export(server, body, KEY), range(60)))
     assert set(codes) <= {"OK rejected=0", "RESOURCE_EXHAUSTED"} and "OK rejected=0" in codes, codes
 

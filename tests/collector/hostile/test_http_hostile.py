@@ -18,7 +18,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as tpb
 
 from tests.collector.hostile import clients as c
-from tests.collector.hostile.server import KEY, LIMITS, MIB, Scenario, Server
+from tests.collector.hostile.server import KEY, LARGE_UPLOAD_LATENCY_S, LIMITS, MIB, Scenario, Server
 
 PROTO = {"Content-Type": "application/x-protobuf"}
 KEYED = {**PROTO, "X-API-Key": KEY}
@@ -79,7 +79,7 @@ def test_many_concurrent_large_uploads_stay_within_the_body_budget(server: Serve
     # 60 spans of 60 KB: a valid 3.6 MB request, under max_body_bytes (4 MiB)
     body = c.spans_body("large", count=60, pad=60_000)
     assert 3 * MIB < len(body) < LIMITS["MAX_BODY_BYTES"]
-    with Scenario(server, "large-uploads"), ThreadPoolExecutor(30) as pool:
+    with Scenario(server, "large-uploads", latency_s=LARGE_UPLOAD_LATENCY_S), ThreadPoolExecutor(30) as pool:
         keyed = list(pool.map(lambda _: _slow_upload(server, body, KEYED), range(30)))
         keyless = list(pool.map(lambda _: _slow_upload(server, body, PROTO), range(30)))
     assert set(keyed) <= {200, 429} and 200 in keyed and 429 in keyed, keyed
