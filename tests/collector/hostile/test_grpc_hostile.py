@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
+import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as tpb
 
 from tests.collector.hostile import clients as c
@@ -16,6 +17,8 @@ from tests.collector.hostile.server import KEY, LARGE_UPLOAD_LATENCY_S, LIMITS, 
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 READ_TIMEOUT_S = LIMITS["BODY_GRACE_S"] + LIMITS["GRPC_MAX_MESSAGE_BYTES"] / LIMITS["BODY_MIN_RATE_BYTES"]
+
+pytestmark = pytest.mark.slow  # a live collector process per module, scenarios of seconds each
 
 
 def export(server: Server, body: bytes, key: str | None, timeout: float = 60) -> str:

@@ -23,6 +23,8 @@ from tests.collector.hostile.server import KEY, LARGE_UPLOAD_LATENCY_S, LIMITS, 
 PROTO = {"Content-Type": "application/x-protobuf"}
 KEYED = {**PROTO, "X-API-Key": KEY}
 
+pytestmark = pytest.mark.slow  # a live collector process per module, scenarios of seconds each
+
 
 def post(server: Server, body: bytes, headers: dict[str, str], path: str = "/v1/traces") -> tuple[int, bytes]:
     request = urllib.request.Request(f"{server.url}{path}", data=body, headers=headers)
