@@ -9,13 +9,14 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from collector.http_server import GuardedRunner
 from collector.jaeger.receiver import add_jaeger_route, start_agent
 from collector.jsonlines.convert import LineLimits
 from collector.logs_http import add_log_routes
 from collector.metrics import CollectorMetrics, WalCollector
 from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server
-from collector.otlp_http import add_otlp_routes
+from collector.otlp_http import LIMITS_KEY, RECEIVER_KEY, BodyLimits, add_otlp_routes
 from collector.pipeline import Pipeline, PipelineSettings
 from collector.prometheus.remote_write_http import add_remote_write_route
 from collector.prometheus.scheduler import Scraper
@@ -62,6 +63,7 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
     c = settings.collector
     # auto_decompress off: transport.decompress enforces max_decompressed_bytes (gzip bombs)
     app = web.Application(client_max_size=c.max_body_bytes, handler_args={"auto_decompress": False})
+    app[RECEIVER_KEY] = receiver
     add_health_routes(app, store)
     app[PIPELINE_KEY] = receiver.pipeline
     app[METRICS_KEY] = receiver.metrics
@@ -78,15 +80,45 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
 
     app[READY_CHECKS_KEY] = [pipeline_ready]
     app.router.add_get("/metrics", make_aiohttp_handler(receiver.metrics.registry))
+    limits = BodyLimits(c.max_body_bytes, c.max_decompressed_bytes, c.body_grace_s, c.body_min_rate_bytes)
+    app[LIMITS_KEY] = limits  # every body-reading route admits and reads bodies by these
     if c.http_enabled:
-        add_otlp_routes(app, receiver, c.max_body_bytes, c.max_decompressed_bytes)
-        limits = LineLimits(receiver.limits, c.json_max_line_bytes, c.json_max_depth)
-        add_log_routes(app, receiver, limits, c.max_body_bytes, c.max_decompressed_bytes)
+        add_otlp_routes(app, limits)
+        line_limits = LineLimits(receiver.limits, c.json_max_line_bytes, c.json_max_depth)
+        add_log_routes(app, receiver, line_limits, c.max_body_bytes, c.max_decompressed_bytes)
     if settings.prometheus.remote_write_enabled:
-        add_remote_write_route(app, receiver, c.max_body_bytes, c.max_decompressed_bytes)
+        add_remote_write_route(app, receiver, c.max_decompressed_bytes)
     if settings.jaeger.http_enabled:
-        add_jaeger_route(app, receiver, c.max_body_bytes)
+        add_jaeger_route(app, receiver)
     return app
+
+
+# aiohttp reads and drops, for this long, the rest of a body it did not read (after a 401, 413 or
+# 429) before it closes the connection, so the client sees the answer rather than a reset. Short: a
+# refused client streaming on costs the event loop that long.
+LINGER_S = 1.0
+
+
+def collector_runner(app: web.Application, settings: Settings) -> web.AppRunner:
+    """The runner for the collector's HTTP app: connection cap and timeouts counted in /metrics."""
+    c = settings.collector
+    receiver = app[RECEIVER_KEY]
+    return GuardedRunner(
+        app,
+        max_connections=c.max_connections,
+        on_event=lambda reason: receiver.client_event("http", reason),
+        access_log=None,
+        handle_signals=False,
+        keepalive_timeout=c.idle_timeout_s,
+        lingering_time=LINGER_S,
+    )
+
+
+def _async_close(receiver: Receiver) -> Stopper:
+    async def close() -> None:
+        await asyncio.to_thread(receiver.close)
+
+    return close
 
 
 async def start_collector(settings: Settings, store: Store, stoppers: list[Stopper]) -> web.Application:
@@ -115,8 +147,9 @@ async def start_collector(settings: Settings, store: Store, stoppers: list[Stopp
         # what was accepted before a crash is stored before anything new is accepted
         await wal.replayed()
     receiver = Receiver.from_settings(settings, pipeline, metrics)
+    stoppers.append(_async_close(receiver))
     if c.grpc_enabled:
-        server, port = await start_grpc_server(receiver, c.host, c.grpc_port, c.grpc_max_message_bytes)
+        server, port = await start_grpc_server(receiver, c)
         log.info(f"collector OTLP/gRPC listening on {c.host}:{port}", extra={"part": "collector", "port": port})
 
         async def stop_grpc() -> None:

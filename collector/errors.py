@@ -22,6 +22,14 @@ class Unauthenticated(Exception):
     """The ingest key is missing or wrong."""
 
 
+class ClientEvent(Exception):
+    """The client left or stalled (disconnect, reset, too slow): counted by reason, never a server error."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Outcome:
     http_status: int
@@ -39,6 +47,8 @@ def outcome_for(exc: Exception) -> Outcome | None:
         return Outcome(415, grpc.StatusCode.INVALID_ARGUMENT)
     if isinstance(exc, Unauthenticated):
         return Outcome(401, grpc.StatusCode.UNAUTHENTICATED)
+    if isinstance(exc, ClientEvent):
+        return Outcome(408, grpc.StatusCode.DEADLINE_EXCEEDED)
     if isinstance(exc, Refused):
         if exc.overloaded:
             return Outcome(429, grpc.StatusCode.RESOURCE_EXHAUSTED, exc.retry_after)

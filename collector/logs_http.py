@@ -29,7 +29,7 @@ from collector.logwire import Attribute
 from collector.loki.convert import convert_push
 from collector.loki.push import decode_push
 from collector.otlp.model import InvalidRequest, Signal
-from collector.otlp_http import read_body
+from collector.otlp_http import LIMITS_KEY, received_body
 from collector.receiver import Receiver
 from collector.transport import bearer_or_api_key, check_key
 
@@ -126,14 +126,14 @@ async def _json_lines(request: web.Request, routes: LogRoutes) -> web.Response:
     """Store JSON log lines; answer 200 with how many were mapped, stored raw or rejected (and which)."""
     service = request.headers.get("X-Service-Name") or request.query.get("service") or None
     ctx = Context(service, resource_header(request.headers.get("X-Resource-Attributes")), time.time_ns())
-    body = await read_body(request, routes.max_body, routes.max_decompressed)
-    otlp, report = await _off_loop(len(body), convert, body, ctx, routes.limits)
-    if otlp:
-        result = await routes.receiver.ingest(Signal.LOGS, "jsonlines", "protobuf", otlp)
-        if result.rejected:  # the mapping checks what the OTLP decode does, so this is a safety net
-            report.rejected += result.rejected
-            report.mapped -= result.rejected
-            report.problem(0, result.message)
+    async with received_body(request, routes.receiver, request.app[LIMITS_KEY]) as body:
+        otlp, report = await _off_loop(len(body), convert, body, ctx, routes.limits)
+        if otlp:
+            result = await routes.receiver.ingest(Signal.LOGS, "jsonlines", "protobuf", otlp)
+            if result.rejected:  # the mapping checks what the OTLP decode does, so this is a safety net
+                report.rejected += result.rejected
+                report.mapped -= result.rejected
+                report.problem(0, result.message)
     for outcome in ("mapped", "raw", "rejected"):
         routes.lines.labels("jsonlines", outcome).inc(getattr(report, outcome))
     return web.json_response(report.as_dict())
@@ -151,13 +151,13 @@ async def _loki_push(request: web.Request, routes: LogRoutes) -> web.Response:
         headers = request.headers.copy()
         del headers["Content-Encoding"]
         request = request.clone(headers=headers)
-    body = await read_body(request, routes.max_body, routes.max_decompressed)
-    otlp, report = await _off_loop(len(body), _decode_and_convert, body, is_json, routes, time.time_ns())
-    if otlp:
-        result = await routes.receiver.ingest(Signal.LOGS, "loki", "protobuf", otlp)
-        if result.rejected:
-            report.rejected += result.rejected
-            report.first_problem = report.first_problem or result.message
+    async with received_body(request, routes.receiver, request.app[LIMITS_KEY]) as body:
+        otlp, report = await _off_loop(len(body), _decode_and_convert, body, is_json, routes, time.time_ns())
+        if otlp:
+            result = await routes.receiver.ingest(Signal.LOGS, "loki", "protobuf", otlp)
+            if result.rejected:
+                report.rejected += result.rejected
+                report.first_problem = report.first_problem or result.message
     routes.lines.labels("loki", "mapped").inc(report.mapped)
     routes.lines.labels("loki", "raw").inc(report.entries - report.rejected - report.mapped)
     routes.lines.labels("loki", "rejected").inc(report.rejected)

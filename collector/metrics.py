@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 _SIZE_BUCKETS = (1, 10, 100, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000)
@@ -67,7 +67,10 @@ class CollectorMetrics:
         )
         self.items_stored = Counter(p + "items_stored", "Items written to ClickHouse", ["signal"], registry=r)
         self.values_truncated = Counter(
-            p + "values_truncated", "String attribute values truncated to the length limit", ["signal"], registry=r
+            p + "values_truncated",
+            "String values (attributes, names, log bodies) truncated to their length limit",
+            ["signal"],
+            registry=r,
         )
         self.strings_repaired = Counter(
             p + "strings_repaired", "String fields whose invalid UTF-8 was replaced with U+FFFD", ["signal"], registry=r
@@ -77,6 +80,27 @@ class CollectorMetrics:
             "Requests refused for a missing or wrong ingest key",
             ["protocol"],
             registry=r,
+        )
+        self.client_events = Counter(
+            p + "client_events",
+            "Client-side events, never server errors: disconnects, stalls cut by a timeout, connections refused",
+            ["protocol", "reason"],
+            registry=r,
+        )
+        r.register(LogCollector())
+        self.body_bytes_held = Gauge(
+            p + "body_bytes_held", "Request-body bytes held now, against collector.max_inflight_body_bytes", registry=r
+        )
+
+
+class LogCollector(Collector):
+    """Exposes how many of otelhouse's own log lines the rate cap dropped."""
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        from otelhouse.logs import suppressed_lines
+
+        yield CounterMetricFamily(
+            "otelhouse_log_lines_suppressed", "Log lines dropped by log.max_lines_per_s", value=suppressed_lines()
         )
 
 

@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from collector.converted import Converted
-from collector.errors import TooLarge, Unauthenticated, outcome_for
+from collector.errors import Unauthenticated, outcome_for
 from collector.otlp.model import InvalidRequest, Signal
+from collector.otlp_http import LIMITS_KEY, received_body
 from collector.receiver import Receiver
 from collector.transport import bearer_or_api_key, check_key
 
@@ -50,16 +51,6 @@ def authenticate(request: web.Request, receiver: Receiver) -> None:
         raise
 
 
-async def read_raw(request: web.Request, max_body: int) -> bytes:
-    """The request body as sent, refusing more than `max_body` bytes."""
-    if request.content_length is not None and request.content_length > max_body:
-        raise TooLarge(f"request body is larger than {max_body} bytes (collector.max_body_bytes)")
-    try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise TooLarge(f"request body is larger than {max_body} bytes (collector.max_body_bytes)") from None
-
-
 def plain_error(exc: Exception, what: str) -> web.Response:
     """Answer an ingest error with its status code, Retry-After when retrying helps, and a message."""
     outcome = outcome_for(exc)
@@ -70,14 +61,16 @@ def plain_error(exc: Exception, what: str) -> web.Response:
     return web.Response(status=outcome.http_status, text=str(exc) + "\n", headers=headers)
 
 
-def receive(receiver: Receiver, signal: Signal, protocol: str, max_body: int, handle: Handler):
+def receive(receiver: Receiver, signal: Signal, protocol: str, handle: Handler):
     """An aiohttp handler: authenticate, read the body, call `handle`, map errors, count the request."""
 
     async def handler(request: web.Request) -> web.Response:
         started = time.perf_counter()
         try:
             authenticate(request, receiver)
-            response = await handle(request, await read_raw(request, max_body))
+            # the body is admitted into the shared budget and read at a minimum rate, as for OTLP
+            async with received_body(request, receiver, request.app[LIMITS_KEY], decompress=False) as body:
+                response = await handle(request, body)
         except Exception as exc:
             response = plain_error(exc, protocol)
         receiver.observe(signal, protocol, str(response.status), started)

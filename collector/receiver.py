@@ -6,14 +6,17 @@ import asyncio
 import dataclasses
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from collector.budget import ByteBudget, Reservation
 from collector.metrics import CollectorMetrics
 from collector.otlp.decode import DEFAULT_LIMITS, decode_message, decode_protobuf
 from collector.otlp.json_codec import parse_json
 from collector.otlp.limits import Limits
 from collector.otlp.model import DecodeResult, Payload, Route, Signal
 from collector.pipeline import Pipeline, Refused
+from collector.transport import decompress
 from otelhouse.config import Settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,8 @@ def limits_from(settings: Settings) -> Limits:
         max_items=c.max_items_per_request,
         max_attributes=c.max_attributes_per_item,
         max_value_length=c.max_attribute_value_length,
+        max_name_length=c.max_name_length,
+        max_body_length=c.max_log_body_length,
         max_depth=c.max_anyvalue_depth,
         max_future_s=c.max_future_timestamp_s,
         ttl_days={s: ttl[s.value] for s in Signal},
@@ -53,7 +58,13 @@ class Receiver:
     limits: Limits = DEFAULT_LIMITS
     max_concurrent: int = 128
     retry_after_s: int = 5
+    budget: ByteBudget = field(default_factory=lambda: ByteBudget(512 * 1024 * 1024))
+    decompress_threads: int = 1
     in_flight: int = field(default=0, init=False)
+    _decompressor: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.metrics.body_bytes_held.set_function(lambda: self.budget.held)
 
     @classmethod
     def from_settings(cls, settings: Settings, pipeline: Pipeline, metrics: CollectorMetrics) -> Receiver:
@@ -67,7 +78,28 @@ class Receiver:
             limits_from(settings),
             c.max_concurrent_requests,
             c.retry_after_s,
+            ByteBudget(c.max_inflight_body_bytes, c.retry_after_s),
+            c.decompress_threads,
         )
+
+    def client_event(self, protocol: str, reason: str) -> None:
+        """Count a client-side event (disconnect, stall, refused connection): the client's doing, not ours."""
+        self.metrics.client_events.labels(protocol, reason).inc()
+        log.debug("client event", extra={"protocol": protocol, "reason": reason})
+
+    async def decompress(self, body: bytes, encoding: str | None, limit: int, reservation: Reservation) -> bytes:
+        """Decompress on a small thread pool, so bombs cannot stall the event loop; output joins the budget."""
+        if not encoding or encoding.strip().lower() == "identity":
+            return body
+        if self._decompressor is None:
+            self._decompressor = ThreadPoolExecutor(self.decompress_threads, thread_name_prefix="decompress")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._decompressor, decompress, body, encoding, limit, reservation.take)
+
+    def close(self) -> None:
+        """Stop the decompression threads."""
+        if self._decompressor is not None:
+            self._decompressor.shutdown(wait=True, cancel_futures=True)
 
     def _enter(self) -> None:
         # Receivers run on one event loop, so a plain counter is the semaphore; refusing at once

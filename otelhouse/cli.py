@@ -107,14 +107,26 @@ def _demo(args: argparse.Namespace) -> int:
     return run_live_demo(settings, endpoint)
 
 
+def quiet_grpc_core() -> None:
+    """Keep grpc's C-core from writing its own plain-text lines (hpack errors about client bytes,
+    presented credentials) to stderr; gRPC failures otelhouse cares about reach it as exceptions.
+
+    Read by grpc when it is first imported, so this runs before anything imports it; an operator's
+    own GRPC_VERBOSITY or GRPC_TRACE still wins.
+    """
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    quiet_grpc_core()
     args = build_parser().parse_args(argv)
     tune_malloc()
     if args.config:
         os.environ["OTELHOUSE_CONFIG"] = args.config
     from collector.wal.log import WalUnavailable
     from otelhouse.logs import configure_logging
+    from otelhouse.runtime import StartupError
     from storage import StoreError
 
     try:
@@ -126,7 +138,14 @@ def run(argv: list[str] | None = None) -> int:
             sys.stdout.write(render_settings(load_settings()))
             return 0
         settings = _startup_settings()
-        configure_logging(settings.log.level, settings.log.format, settings.secret_values())
+        log = settings.log
+        configure_logging(
+            log.level,
+            log.format,
+            settings.secret_values(),
+            max_chars=log.max_message_chars,
+            max_lines_per_s=log.max_lines_per_s,
+        )
         if args.command == "migrate":
             _migrate(settings)
             return 0
@@ -141,9 +160,11 @@ def run(argv: list[str] | None = None) -> int:
         return _fail(f"configuration error: {exc}", 2)
     except (StoreError, WalUnavailable) as exc:
         return _fail(str(exc), 1)
+    except StartupError as exc:
+        return _fail(str(exc), 2)
     except OSError as exc:
-        # e.g. a port already in use
-        return _fail(f"cannot start: {exc}", 1)
+        # e.g. a folder that cannot be created
+        return _fail(f"cannot start: {exc}", 2)
     except KeyboardInterrupt:
         return 0
 

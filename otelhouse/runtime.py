@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -16,6 +17,11 @@ from storage import Store
 
 log = logging.getLogger("otelhouse")
 PARTS = ("collector", "dashboard", "retention")
+RunnerFactory = Callable[[web.Application], web.AppRunner]
+
+
+class StartupError(Exception):
+    """A part could not start (a port in use, an address not available): one line for the user."""
 
 
 @dataclass
@@ -23,47 +29,81 @@ class Running:
     """What a serving process started, in start order, so it can stop them in reverse."""
 
     runners: list[web.AppRunner] = field(default_factory=list)
-    stoppers: list = field(default_factory=list)
+    stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
 
 
-async def _serve_app(app: web.Application, host: str, port: int, running: Running, name: str) -> None:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+def bind_problem(exc: OSError, host: str, port: int, setting: str) -> StartupError:
+    """Name the address, the setting that chose it and the reason, in one line."""
+    reasons = {
+        errno.EADDRINUSE: "address already in use",
+        errno.EACCES: "permission denied (ports below 1024 need privileges)",
+        errno.EADDRNOTAVAIL: "address not available on this machine",
+    }
+    reason = reasons.get(exc.errno or 0) or exc.strerror or str(exc)
+    return StartupError(f"cannot listen on {host}:{port} ({setting}): {reason}")
+
+
+async def _serve_app(runner: web.AppRunner, host: str, port: int, running: Running, name: str, setting: str) -> None:
+    running.runners.append(runner)  # registered first: a failed bind still gets its app cleaned up
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
-    running.runners.append(runner)
+    try:
+        await site.start()
+    except OSError as exc:
+        raise bind_problem(exc, host, port, setting) from None
     bound = runner.addresses[0][1] if runner.addresses else port
     running.ports[name] = bound
     log.info(f"{name} listening on http://{host}:{bound}", extra={"part": name, "port": bound})
 
 
 async def start_parts(settings: Settings, store: Store, parts: Iterable[str]) -> Running:
-    """Start the named parts on the shared store; return what to stop later."""
-    from collector.app import METRICS_KEY, start_collector
+    """Start the named parts on the shared store; return what to stop later.
+
+    If one part cannot start, what did start is stopped again before the error goes up.
+    """
+    running = Running()
+    try:
+        await _start(settings, store, set(parts), running)
+    except BaseException:
+        await stop_parts(running)
+        raise
+    return running
+
+
+def _plain_runner(app: web.Application) -> web.AppRunner:
+    return web.AppRunner(app, access_log=None, handle_signals=False)
+
+
+async def _start(settings: Settings, store: Store, parts: set[str], running: Running) -> None:
+    from collector.app import METRICS_KEY, collector_runner, start_collector
+    from collector.otlp_grpc import GrpcBindError
     from dashboard.app import create_app as create_dashboard
     from retention.health import RetentionCollector
     from retention.scheduler import start_retention
 
-    running = Running()
-    parts = set(parts)
+    c, d = settings.collector, settings.dashboard
     retention = None
     if "retention" in parts and settings.retention.enabled:
         retention = start_retention(settings, store)
         running.stoppers.append(_async(retention.stop))
         log.info("retention scheduler running", extra={"part": "retention"})
     if "collector" in parts:
-        app = await start_collector(settings, store, running.stoppers)
+        try:
+            app = await start_collector(settings, store, running.stoppers)
+        except GrpcBindError as exc:
+            raise bind_problem(exc, c.host, c.grpc_port, "collector.grpc_port") from None
         if retention is not None:
             app[METRICS_KEY].registry.register(RetentionCollector(retention.health))
             _add_ready_check(app, retention.health.problem)
-        await _serve_app(app, settings.collector.host, settings.collector.http_port, running, "collector")
+        await _serve_app(
+            collector_runner(app, settings), c.host, c.http_port, running, "collector", "collector.http_port"
+        )
     if "dashboard" in parts:
         app = create_dashboard(settings, store)
         if retention is not None:
             _add_ready_check(app, retention.health.problem)
-        await _serve_app(app, settings.dashboard.host, settings.dashboard.port, running, "dashboard")
-    return running
+        await _serve_app(_plain_runner(app), d.host, d.port, running, "dashboard", "dashboard.port")
 
 
 def _add_ready_check(app: web.Application, problem) -> None:

@@ -30,7 +30,7 @@ def translate_http(body: bytes) -> Converted:
     return to_otlp(decode_batch(body))
 
 
-def add_jaeger_route(app: web.Application, receiver: Receiver, max_body: int) -> None:
+def add_jaeger_route(app: web.Application, receiver: Receiver) -> None:
     """Register POST /api/traces."""
 
     async def handle(request: web.Request, body: bytes) -> web.Response:
@@ -45,7 +45,7 @@ def add_jaeger_route(app: web.Application, receiver: Receiver, max_body: int) ->
         await hand_off(receiver, Signal.TRACES, "jaeger_http", translated, checked=False)
         return web.Response(status=202)
 
-    app.router.add_post("/api/traces", receive(receiver, Signal.TRACES, "jaeger_http", max_body, handle))
+    app.router.add_post("/api/traces", receive(receiver, Signal.TRACES, "jaeger_http", handle))
 
 
 class AgentProtocol(asyncio.DatagramProtocol):

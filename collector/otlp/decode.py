@@ -6,8 +6,10 @@ Limits (settings in collector.*, see docs/ingest.md "Limits and bad input"):
   own: rejected (partial success).
 - string attribute values (also inside arrays/kvlists; resource, scope, item, event, link and
   exemplar attributes) longer than max_attribute_value_length characters: truncated, as the OTel SDK's
-  AttributeValueLengthLimit does, counted, and named in the partial-success message.
-- an AnyValue nested deeper than max_anyvalue_depth (attributes, log bodies): the item is rejected.
+  AttributeValueLengthLimit does, counted, and named in the partial-success message. Names (span,
+  event, metric, scope) past max_name_length and log-body strings past max_log_body_length likewise.
+- an AnyValue nested deeper than max_anyvalue_depth (attributes, log bodies): the item is rejected
+  alone, however deep (the Python route's classes stop parsing one level past the limit).
 
 Per-item treatment (rejected items are counted in partial success, with the first reason):
 - span: rejected unless trace_id is 16 bytes and span_id 8 bytes, neither all zero, and
@@ -49,10 +51,10 @@ from collector.otlp.limits import (
     drop_too_deep,
     may_hold_long_string,
     timestamp_problem,
-    truncate_values,
+    truncate_strings,
 )
 from collector.otlp.model import DecodeResult, InvalidRequest, Payload, Route, Signal
-from collector.otlp.probe import FLAT_PROBES, PROBES
+from collector.otlp.probe import FLAT_PROBES, PROBES, python_classes
 from collector.otlp.responses import REQUEST_TYPES
 from collector.otlp.utf8 import repair_utf8
 
@@ -64,17 +66,17 @@ Check = tuple[int, int, str]  # accepted, rejected, why
 
 def decode_protobuf(signal: Signal, body: bytes, limits: Limits = DEFAULT_LIMITS) -> DecodeResult:
     """Decode a serialized Export*ServiceRequest; raise InvalidRequest if it is not one."""
-    message, route, size, body, repaired = _route(signal, body)
+    message, route, size, body, repaired = _route(signal, body, limits.max_depth)
     too_deep = drop_too_deep(signal, message, limits.max_depth) if route is Route.PYTHON else (0, 0)
     accepted, rejected, why = _CHECKS[signal](message, limits)
     if too_deep[0]:
         rejected += too_deep[0]
         why = why or _message(too_deep[0], _NOUNS[signal], depth_problem(too_deep[1], limits))
     truncated = 0
-    if accepted and may_hold_long_string(body, limits.max_value_length):
-        truncated = truncate_values(signal, message, limits.max_value_length)
+    if accepted and may_hold_long_string(body, limits.shortest_string_limit):
+        truncated = truncate_strings(signal, message, limits)
     if rejected or truncated or repaired or size != len(body):
-        body = message.SerializeToString()
+        body = message.SerializePartialToString()  # partial: a dropped value's `Deep` marks nothing left
     payload = Payload(signal, route, body, accepted) if accepted else None
     return DecodeResult(payload, rejected, _warnings(why, truncated, repaired, limits), truncated, repaired)
 
@@ -82,7 +84,7 @@ def decode_protobuf(signal: Signal, body: bytes, limits: Limits = DEFAULT_LIMITS
 _NATIVE_ROUTES = ((Route.FLAT, FLAT_PROBES), (Route.NATIVE, PROBES))  # leanest first
 
 
-def _route(signal: Signal, body: bytes) -> tuple[Message, Route, int, bytes, int]:
+def _route(signal: Signal, body: bytes, max_depth: int) -> tuple[Message, Route, int, bytes, int]:
     """Parse the request for the leanest route whose staging types hold all its values.
 
     Return the message, its route, its canonical size (the body's length for PYTHON), the body
@@ -97,7 +99,7 @@ def _route(signal: Signal, body: bytes) -> tuple[Message, Route, int, bytes, int
             return probe, route, probe.ByteSize(), body, repaired
         except EncodeError:  # a value nested deeper than this route's staging types (probe.Deep)
             continue
-    message = REQUEST_TYPES[signal]()
+    message = python_classes(max_depth)[signal]()
     body, fixed = _parse(signal, message, body)
     return message, Route.PYTHON, len(body), body, repaired + fixed
 
@@ -128,8 +130,9 @@ def _warnings(why: str, truncated: int, repaired: int, limits: Limits) -> str:
     notes = [why] if why else []
     if truncated:
         notes.append(
-            f"truncated {truncated} attribute value{'s' if truncated != 1 else ''} to "
-            f"collector.max_attribute_value_length ({limits.max_value_length}) characters"
+            f"truncated {truncated} string{'s' if truncated != 1 else ''} to their length limits "
+            f"(collector.max_attribute_value_length {limits.max_value_length}, max_name_length "
+            f"{limits.max_name_length}, max_log_body_length {limits.max_body_length} characters)"
         )
     if repaired:
         notes.append(f"replaced invalid UTF-8 with U+FFFD in {repaired} string field{'s' if repaired != 1 else ''}")

@@ -20,9 +20,13 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-# upb refuses to parse binary messages nested deeper than this, so a deeper JSON request could be
-# accepted but never read back from its serialized form; refuse it here, with its path.
-MAX_DEPTH = 100
+# upb refuses to parse binary messages nested deeper than 100, so a deeper JSON request could not be
+# read back from its serialized form. OTLP nests that deep only through AnyValue, so arrays and
+# kvlists below this many message levels are left empty: the value is still deeper than
+# collector.max_anyvalue_depth allows (at most 32 levels, about 70 messages), and only its item is
+# rejected, by the same per-item check as protobuf.
+CUT_DEPTH = 90
+_CONTAINERS = frozenset({"opentelemetry.proto.common.v1.ArrayValue", "opentelemetry.proto.common.v1.KeyValueList"})
 
 # OTLP/JSON writes these bytes fields as hex (the one deviation from protobuf JSON); the value is
 # the length the spec expects, in hex characters, for the error message.
@@ -238,8 +242,8 @@ def _object(value: Any) -> dict[str, Any]:
 
 def merge(message: Message, document: dict[str, Any], depth: int = 0) -> None:
     """Set `message`'s fields from a JSON object; unknown keys are ignored, as OTLP requires."""
-    if depth > MAX_DEPTH:
-        raise JsonPathError(f"messages nested more than {MAX_DEPTH} levels deep")
+    if depth > CUT_DEPTH and message.DESCRIPTOR.full_name in _CONTAINERS:
+        return
     fields = _fields(message.DESCRIPTOR)
     taken: dict[str, str] = {}  # slot -> the key that set it
     for key, value in document.items():

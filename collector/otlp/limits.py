@@ -4,6 +4,8 @@ The per-item checks (ids, timestamps, attribute counts) live in decode.py's loop
 what those loops must not pay for on ordinary requests: truncating long string values (gated by a
 C-speed scan of the body, see `may_hold_long_string`) and measuring AnyValue nesting (needed only on
 the Python route, since the native route's probe already proves depth <= NATIVE_DEPTH).
+"Every string" means what is stored: attribute values, names, log bodies, status messages; attribute
+keys are left alone (the OTel SDKs do not cut them either).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
 from google.protobuf.message import Message
 
@@ -41,9 +44,15 @@ class Limits:
     max_items: int = 100_000
     max_attributes: int = 128
     max_value_length: int = 65_536
+    max_name_length: int = 16_384
+    max_body_length: int = 65_536
     max_depth: int = 16
     max_future_s: int = 86_400
     ttl_days: dict[Signal, int] = field(default_factory=lambda: dict.fromkeys(Signal, 0))
+
+    @property
+    def shortest_string_limit(self) -> int:
+        return min(self.max_value_length, self.max_name_length, self.max_body_length)
 
     def window(self, signal: Signal, now_ns: int | None = None) -> tuple[int, int]:
         """Return the accepted [low, high] of an item's timestamp, in ns since the epoch."""
@@ -75,16 +84,24 @@ def attributes_problem(count: int, limits: Limits) -> str:
     return f"{count} attributes, more than collector.max_attributes_per_item ({limits.max_attributes})"
 
 
-# AnyValue.string_value is field 1, length-delimited: tag 0x0a, then a varint length. A string of
-# more than 127 bytes has a varint of two or more bytes: continuation bytes (>= 0x80), then a last one.
-_LONG_LD_FIELD = re.compile(rb"\x0a[\x80-\xff]{1,9}[\x00-\x7f]")
+# A string field is length-delimited: a one-byte tag with wire type 2 (every OTLP string field has a
+# number below 16: 0x0a, 0x12, ... 0x7a), then a varint length. A string longer than `limit` bytes has
+# a varint of at least as many bytes as limit + 1 needs: continuation bytes (>= 0x80), then a last one.
+_LD_TAGS = rb"[\x0a\x12\x1a\x22\x2a\x32\x3a\x42\x4a\x52\x5a\x62\x6a\x72\x7a]"
+
+
+@cache
+def _long_field(limit: int) -> re.Pattern[bytes]:
+    """Match a tag and a varint long enough to hold a length above `limit` (most hits fail the check after)."""
+    continuation = ((limit + 1).bit_length() + 6) // 7 - 1
+    return re.compile(_LD_TAGS + rb"[\x80-\xff]{%d,9}[\x00-\x7f]" % continuation)
 
 
 def may_hold_long_string(body: bytes, limit: int) -> bool:
     """Cheap upper bound: False only if no string in `body` can exceed `limit` characters.
 
     A string of more than `limit` characters has more than `limit` UTF-8 bytes and sits in the body
-    as tag 0x0a, a varint length, and that many valid UTF-8 bytes. The regex runs in C; the few hits
+    as a length-delimited tag, a varint length, and that many valid UTF-8 bytes. The regex runs in C; the few hits
     (mostly ids and message headers) are weeded out by length and UTF-8 validity, which random bytes
     fail within a few bytes.
     """
@@ -93,7 +110,7 @@ def may_hold_long_string(body: bytes, limit: int) -> bool:
     if limit < 128:  # short strings have one-byte lengths the regex does not look for
         return True
     view = memoryview(body)
-    for match in _LONG_LD_FIELD.finditer(body):
+    for match in _long_field(limit).finditer(body):
         length = _varint(match.group()[1:])
         start = match.end()
         if length > limit and start + length <= len(body):
@@ -137,9 +154,55 @@ def _item_attribute_lists(signal: Signal, item: Message) -> Iterator[Iterable[Me
             yield nested.attributes
 
 
-def truncate_values(signal: Signal, request: Message, limit: int) -> int:
-    """Cut string attribute values (also inside arrays and kvlists) to `limit` characters; return how many."""
-    return sum(_truncate(kv.value, limit) for attrs in attribute_lists(signal, request) for kv in attrs)
+def truncate_strings(signal: Signal, request: Message, limits: Limits) -> int:
+    """Cut every stored string over its limit, in place; return how many were cut.
+
+    Attribute values (also inside arrays and kvlists) to max_value_length; span, event, metric and
+    scope names, metric units and descriptions to max_name_length; strings of a log body and a
+    span's status message to max_body_length.
+    """
+    value_limit, names = limits.max_value_length, limits.max_name_length
+    cut = sum(_truncate(kv.value, value_limit) for attrs in attribute_lists(signal, request) for kv in attrs)
+    containers = CONTAINERS[signal]
+    for resource in getattr(request, containers[0]):
+        for scope in getattr(resource, containers[1]):
+            cut += _cut(scope.scope, ("name", "version"), names)
+            for item in getattr(scope, containers[2]):
+                cut += _ITEM_STRINGS[signal](item, limits)
+    return cut
+
+
+def _cut(message: Message, fields: tuple[str, ...], limit: int) -> int:
+    cut = 0
+    for name in fields:
+        text = getattr(message, name)
+        if len(text) > limit:
+            setattr(message, name, text[:limit])
+            cut += 1
+    return cut
+
+
+def _span_strings(span: Message, limits: Limits) -> int:
+    cut = _cut(span, ("name",), limits.max_name_length) + _cut(span.status, ("message",), limits.max_body_length)
+    return cut + sum(_cut(event, ("name",), limits.max_name_length) for event in span.events)
+
+
+def _log_strings(record: Message, limits: Limits) -> int:
+    return _truncate(record.body, limits.max_body_length) + _cut(record, ("event_name",), limits.max_name_length)
+
+
+def _metric_strings(metric: Message, limits: Limits) -> int:
+    return _cut(metric, ("name", "description", "unit"), limits.max_name_length)
+
+
+_ITEM_STRINGS = {Signal.TRACES: _span_strings, Signal.LOGS: _log_strings, Signal.METRICS: _metric_strings}
+
+
+def _contents(value: Message, kind: str) -> Iterable[Message]:
+    """The AnyValues inside an array or kvlist; none inside a probe's `Deep` (never stored)."""
+    container = getattr(value, kind)
+    items = getattr(container, "values", ())
+    return items if kind == "array_value" else (kv.value for kv in items)
 
 
 def _truncate(value: Message, limit: int) -> int:
@@ -149,28 +212,29 @@ def _truncate(value: Message, limit: int) -> int:
             value.string_value = value.string_value[:limit]
             return 1
         return 0
-    if kind == "array_value":
-        return sum(_truncate(v, limit) for v in value.array_value.values)
-    if kind == "kvlist_value":
-        return sum(_truncate(kv.value, limit) for kv in value.kvlist_value.values)
+    if kind in ("array_value", "kvlist_value"):
+        return sum(_truncate(v, limit) for v in _contents(value, kind))
     return 0
 
 
-def depth(value: Message) -> int:
-    """Return how many arrays/kvlists nest in an AnyValue: 0 for a scalar, 1 for [1, 2], 2 for [[1]]."""
+def depth(value: Message, cap: int = 1 << 30) -> int:
+    """Return how many arrays/kvlists nest in an AnyValue: 0 for a scalar, 1 for [1, 2], 2 for [[1]].
+
+    Counting stops past `cap` levels (the answer is then cap + 1); a probe's `Deep` counts as one more.
+    """
     kind = value.WhichOneof("value")
-    if kind == "array_value":
-        return 1 + max((depth(v) for v in value.array_value.values), default=0)
-    if kind == "kvlist_value":
-        return 1 + max((depth(kv.value) for kv in value.kvlist_value.values), default=0)
-    return 0
+    if kind not in ("array_value", "kvlist_value"):
+        return 0
+    if cap <= 0:
+        return 1
+    return 1 + max((depth(v, cap - 1) for v in _contents(value, kind)), default=0)
 
 
 def too_deep(attribute_lists: Iterable[Iterable[Message]], max_depth: int) -> int:
     """Return the first nesting depth above `max_depth` among the attribute lists' values, else 0."""
     for attrs in attribute_lists:
         for kv in attrs:
-            d = depth(kv.value)
+            d = depth(kv.value, max_depth)
             if d > max_depth:
                 return d
     return 0
@@ -179,14 +243,18 @@ def too_deep(attribute_lists: Iterable[Iterable[Message]], max_depth: int) -> in
 def drop_too_deep(signal: Signal, request: Message, max_depth: int) -> tuple[int, int]:
     """Drop items holding a value nested deeper than `max_depth`; return (items dropped, first depth seen).
 
-    Items are points for metrics. A resource or scope whose own attributes are too deep takes its
-    items with it, as they cannot be stored without it.
+    Items are points for metrics. A resource or scope whose own attributes are too deep is dropped
+    with its items, as they cannot be stored without it.
     """
     names = CONTAINERS[signal]
     dropped = first = 0
-    for resource in getattr(request, names[0]):
+    resources = getattr(request, names[0])
+    for r in reversed(range(len(resources))):
+        resource = resources[r]
         outer = too_deep([resource.resource.attributes], max_depth)
-        for scope in getattr(resource, names[1]):
+        scopes = getattr(resource, names[1])
+        for s in reversed(range(len(scopes))):
+            scope = scopes[s]
             shared = outer or too_deep([scope.scope.attributes], max_depth)
             lists = [getattr(scope, names[2])]
             if signal is Signal.METRICS:
@@ -198,6 +266,10 @@ def drop_too_deep(signal: Signal, request: Message, max_depth: int) -> tuple[int
                     del items[i]
                 dropped += len(bad)
                 first = first or next((d for d in found if d), 0)
+            if shared and not outer:
+                del scopes[s]
+        if outer:
+            del resources[r]
     return dropped, first
 
 
@@ -208,10 +280,10 @@ def _item_depth(signal: Signal, item: Message, max_depth: int) -> int:
     else:
         lists = list(_item_attribute_lists(signal, item))
     found = too_deep(lists, max_depth)
-    if not found and signal is Signal.LOGS and (d := depth(item.body)) > max_depth:
+    if not found and signal is Signal.LOGS and (d := depth(item.body, max_depth)) > max_depth:
         found = d
     return found
 
 
 def depth_problem(found: int, limits: Limits) -> str:
-    return f"a value nested {found} levels deep, more than collector.max_anyvalue_depth ({limits.max_depth})"
+    return f"a value nested more than collector.max_anyvalue_depth ({limits.max_depth}) levels deep"

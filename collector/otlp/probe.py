@@ -10,6 +10,8 @@ would cost twice the parse). Everything else (field numbers, names, nesting) is 
 
 from __future__ import annotations
 
+from functools import cache
+
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import FileDescriptor
 from google.protobuf.message import Message
@@ -88,6 +90,17 @@ def _probe_classes(depth: int) -> dict[Signal, type[Message]]:
         _add_file(pool, cls.DESCRIPTOR.file, done, depth)
         classes[signal] = message_factory.GetMessageClass(pool.FindMessageTypeByName(cls.DESCRIPTOR.full_name))
     return classes
+
+
+@cache
+def python_classes(max_depth: int) -> dict[Signal, type[Message]]:
+    """Request classes for Route.PYTHON: values parse `max_depth` levels deep, deeper ones into `Deep`.
+
+    The protobuf runtime refuses a whole request nested past its recursion limit (100 messages,
+    about 47 AnyValue levels); parsed this way, a value too deep stops at `Deep` (its bytes kept
+    unparsed), so only its item is rejected (limits.drop_too_deep).
+    """
+    return _probe_classes(max_depth)
 
 
 FLAT_PROBES: dict[Signal, type[Message]] = _probe_classes(0)  # Route.FLAT: scalars only

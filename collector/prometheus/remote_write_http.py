@@ -35,7 +35,7 @@ def convert(body: bytes, max_decompressed: int, cache: remote_write.MetadataCach
     return remote_write.to_otlp(request, cache, limits)
 
 
-def add_remote_write_route(app: web.Application, receiver: Receiver, max_body: int, max_decompressed: int) -> None:
+def add_remote_write_route(app: web.Application, receiver: Receiver, max_decompressed: int) -> None:
     """Register POST /api/v1/write."""
     cache = remote_write.MetadataCache()
 
@@ -47,4 +47,4 @@ def add_remote_write_route(app: web.Application, receiver: Receiver, max_body: i
         await hand_off(receiver, Signal.METRICS, PROTOCOL, converted, checked=True)
         return web.Response(status=204)
 
-    app.router.add_post("/api/v1/write", receive(receiver, Signal.METRICS, PROTOCOL, max_body, handle))
+    app.router.add_post("/api/v1/write", receive(receiver, Signal.METRICS, PROTOCOL, handle))

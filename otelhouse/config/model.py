@@ -50,7 +50,33 @@ class CollectorSettings:
     max_decompressed_bytes: int = setting(
         64 * 1024 * 1024, "largest request body after gzip/deflate/zstd decompression (413 above)"
     )
-    grpc_max_message_bytes: int = setting(64 * 1024 * 1024, "largest gRPC message accepted")
+    grpc_max_message_bytes: int = setting(
+        16 * 1024 * 1024, "largest gRPC message accepted; each message being read holds this much of the body budget"
+    )
+    max_inflight_body_bytes: int = setting(
+        512 * 1024 * 1024,
+        "request-body bytes (as sent, then decompressed) held at once across all connections, taken before a "
+        "body is read; full: 429 / RESOURCE_EXHAUSTED + Retry-After. Bounds memory (docs/ingest.md)",
+    )
+    max_connections: int = setting(1024, "open connections per protocol (HTTP, gRPC); more are closed at once")
+    grpc_max_concurrent_streams: int = setting(32, "gRPC requests in flight on one connection")
+    idle_timeout_s: float = setting(
+        30.0, "seconds an HTTP connection may wait for a complete request head (idle keep-alive, slow headers)"
+    )
+    body_grace_s: float = setting(10.0, "seconds any request body may take before body_min_rate_bytes applies")
+    body_min_rate_bytes: int = setting(
+        64 * 1024,
+        "request bodies must arrive at this many bytes/s on average after body_grace_s, else 408 and closed; "
+        "a gRPC message must arrive within body_grace_s + grpc_max_message_bytes / this",
+    )
+    grpc_keepalive_s: float = setting(60.0, "ping an idle gRPC connection this often; no answer in 20 s: closed")
+    grpc_max_connection_idle_s: float = setting(300.0, "close a gRPC connection without requests for this long")
+    grpc_max_connection_age_s: float = setting(
+        3600.0, "ask gRPC clients to reconnect after this long (rebalances; 30 s grace for requests in flight)"
+    )
+    decompress_threads: int = setting(
+        1, "threads that decompress request bodies, off the event loop (fewer than cores: bombs leave the loop one)"
+    )
     max_items_per_request: int = setting(
         100_000, "spans, log records or metric points one request may hold; more: the request gets 400"
     )
@@ -59,6 +85,13 @@ class CollectorSettings:
     )
     max_attribute_value_length: int = setting(
         65_536, "characters kept of a string attribute value; longer ones are truncated and counted"
+    )
+    max_name_length: int = setting(
+        16_384,
+        "characters kept of span, event, metric and scope names (and metric unit, description); longer: truncated",
+    )
+    max_log_body_length: int = setting(
+        65_536, "characters kept of each string in a log body, and of a span's status message; longer: truncated"
     )
     max_anyvalue_depth: int = setting(16, "arrays/kvlists nested in one attribute value or log body; deeper: rejected")
     json_max_line_bytes: int = setting(
@@ -124,7 +157,7 @@ class JaegerSettings:
 
 @dataclass(frozen=True)
 class DashboardSettings:
-    host: str = setting("0.0.0.0", "address the dashboard listens on")
+    host: str = setting("127.0.0.1", "address the dashboard listens on (loopback until login exists)")
     port: int = setting(8080, "dashboard HTTP port")
     session_key: str = setting(
         "",
@@ -190,6 +223,10 @@ class RetentionSettings:
 class LogSettings:
     level: str = setting("info", "otelhouse's own log level: debug, info, warning, error")
     format: str = setting("auto", "json, text, or auto (text on a terminal, JSON otherwise)")
+    max_message_chars: int = setting(4096, "characters kept of one log message (and of a traceback); longer: cut")
+    max_lines_per_s: int = setting(
+        100, "log lines per second on average (bursts of 10 s worth); more are dropped and counted"
+    )
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,10 @@ def render_settings(s: Settings) -> str:
             if f.name == "url":
                 value = redact_url(value)
             source = s.sources.get(f"{section}.{f.name}", "default")
-            lines.append(f"{f.name} = {_render(value)}  # {source}; {env_name(section, f.name)}")
+            variable = env_name(section, f.name)
+            # a value from the environment already names its variable
+            where = source if variable in source else f"{source}; {variable}"
+            lines.append(f"{f.name} = {_render(value)}  # {where}")
     return "\n".join(lines) + "\n"
 
 

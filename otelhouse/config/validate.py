@@ -13,6 +13,7 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("auto", "json", "text")
 URL_SCHEMES = ("chdb", "http", "https")
+MAX_ANYVALUE_DEPTH = 32
 
 
 def _port_problem(key: str, port: int) -> list[str]:
@@ -54,12 +55,37 @@ def validate(s: Settings) -> list[str]:
         "json_max_depth",
         "max_future_timestamp_s",
         "max_concurrent_requests",
+        "max_inflight_body_bytes",
+        "max_connections",
+        "grpc_max_concurrent_streams",
+        "idle_timeout_s",
+        "body_grace_s",
+        "body_min_rate_bytes",
+        "grpc_keepalive_s",
+        "grpc_max_connection_idle_s",
+        "grpc_max_connection_age_s",
+        "decompress_threads",
+        "max_name_length",
+        "max_log_body_length",
     ):
         if getattr(s.collector, key) <= 0:
             problems.append(f"collector.{key} must be more than 0, got {getattr(s.collector, key)}")
     if s.collector.max_anyvalue_depth < 2:
         # the native decode holds two levels without checking, so a lower limit could not be kept
         problems.append(f"collector.max_anyvalue_depth must be at least 2, got {s.collector.max_anyvalue_depth}")
+    if s.collector.max_anyvalue_depth > MAX_ANYVALUE_DEPTH:
+        # deeper values are cut while parsing (so the request still parses); the cut must stay above the limit
+        problems.append(
+            f"collector.max_anyvalue_depth must be at most {MAX_ANYVALUE_DEPTH}, got {s.collector.max_anyvalue_depth}"
+        )
+    if s.collector.max_inflight_body_bytes < max(s.collector.max_body_bytes, s.collector.grpc_max_message_bytes):
+        problems.append(
+            "collector.max_inflight_body_bytes must be at least collector.max_body_bytes and "
+            "collector.grpc_max_message_bytes, or no such request could ever be admitted"
+        )
+    for key in ("max_message_chars", "max_lines_per_s"):
+        if getattr(s.log, key) <= 0:
+            problems.append(f"log.{key} must be more than 0, got {getattr(s.log, key)}")
     problems += retention_problems(s.retention)
     if s.log.level not in LOG_LEVELS:
         problems.append(f"log.level must be one of {', '.join(LOG_LEVELS)}, got {s.log.level!r}")

@@ -31,8 +31,10 @@ from collector.otlp.json_codec import (
     encode_status,
     parse_json,
 )
-from collector.otlp.json_reader import HEX_ID_FIELDS, MAX_DEPTH
+from collector.otlp.json_reader import CUT_DEPTH, HEX_ID_FIELDS
+from collector.otlp.limits import depth
 from collector.otlp.model import InvalidRequest, Signal
+from otelhouse.config.validate import MAX_ANYVALUE_DEPTH
 
 DATA = Path(__file__).parent / "data" / "otlp_json"
 EXAMPLES = {
@@ -349,18 +351,16 @@ def test_a_byte_order_mark_is_ignored() -> None:
     assert parse_json(Signal.TRACES, b"\xef\xbb\xbf" + (DATA / "trace.json").read_bytes()) == example("trace.json")
 
 
-def test_nesting_up_to_the_binary_protobuf_limit_is_accepted_and_reads_back() -> None:
-    # request > resourceSpans > scopeSpans > spans > attributes > value: the value is at depth 5.
-    levels = (MAX_DEPTH - 5) // 2
+def test_nesting_past_the_binary_protobuf_limit_is_cut_so_the_request_still_reads_back() -> None:
+    # 200 arrays deep: far past upb's 100-message limit; containers below CUT_DEPTH are left empty
     value: dict[str, Any] = {"stringValue": "leaf"}
-    for _ in range(levels):
+    for _ in range(200):
         value = {"arrayValue": {"values": [value]}}
     request = parse_json(Signal.TRACES, spans({"attributes": [{"key": "k", "value": value}]}))
     assert type(request).FromString(request.SerializeToString()) == request
-    too_deep = spans({"attributes": [{"key": "k", "value": {"arrayValue": {"values": [value]}}}]})
-    message = rejected(Signal.TRACES, too_deep)
-    assert message.startswith("resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.arrayValue.values[0]")
-    assert message.endswith(f": messages nested more than {MAX_DEPTH} levels deep")
+    # still deeper than the highest max_anyvalue_depth allowed, so the item's own check rejects it
+    kept = depth(request.resource_spans[0].scope_spans[0].spans[0].attributes[0].value)
+    assert MAX_ANYVALUE_DEPTH < kept <= CUT_DEPTH // 2
 
 
 # --- errors, each with what and where -------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -63,7 +64,9 @@ def test_long_string_values_are_truncated_and_counted(limit: int) -> None:
     span.name = "n" * (limit * 2)  # names are not attributes: left alone
     result = decode(req, Limits(max_value_length=limit))
     assert result.truncated == 4 and result.rejected == 0
-    assert f"truncated 4 attribute values to collector.max_attribute_value_length ({limit})" in result.message
+    assert (
+        f"truncated 4 strings to their length limits (collector.max_attribute_value_length {limit}," in result.message
+    )
     stored = tpb.ExportTraceServiceRequest.FromString(result.payload.body)
     attrs = {kv.key: kv.value for kv in first_span(stored).attributes}
     assert attrs["long"].string_value == "é" * limit
@@ -91,7 +94,80 @@ def test_values_nested_too_deep_reject_the_item() -> None:
     fill(req.resource_spans[0].scope_spans[0].spans[1].attributes.add(key="ok").value, [[["three"]]])
     result = decode(req)
     assert result.payload.route is Route.PYTHON and (result.payload.items, result.rejected) == (1, 1)
-    assert "6 levels deep, more than collector.max_anyvalue_depth (4)" in result.message
+    assert "a value nested more than collector.max_anyvalue_depth (4) levels deep" in result.message
+
+
+@pytest.mark.parametrize("levels", [5, 50, 200, 2000])
+def test_a_value_nested_past_the_protobuf_runtime_limit_rejects_only_its_item(levels: int) -> None:
+    # upb refuses a whole message nested past 100 messages (~47 AnyValue levels); the item must go alone
+    req = spans(2)
+    deep = first_span(req).attributes.add(key="deep").value
+    for _ in range(levels):
+        deep = deep.array_value.values.add()
+    deep.string_value = "leaf"
+    result = decode(req)
+    assert (result.payload.items, result.rejected) == (1, 1)
+    stored = tpb.ExportTraceServiceRequest.FromString(result.payload.body)
+    assert [s.name for s in stored.resource_spans[0].scope_spans[0].spans] == ["op1"]
+
+
+def test_a_resource_nested_too_deep_is_dropped_with_its_items() -> None:
+    req = spans(2)
+    other = span_request(1, service="fine").resource_spans[0]
+    req.resource_spans.add().CopyFrom(other)
+    deep = req.resource_spans[0].resource.attributes.add(key="deep").value
+    for _ in range(120):
+        deep = deep.kvlist_value.values.add(key="k").value
+    result = decode(req)
+    assert (result.payload.items, result.rejected) == (1, 2)
+    stored = tpb.ExportTraceServiceRequest.FromString(result.payload.body)
+    assert len(stored.resource_spans) == 1 and stored.resource_spans[0] == other
+
+
+def test_json_nested_deeper_than_the_parser_limits_rejects_only_its_item() -> None:
+    from collector.otlp.decode import decode_message
+    from collector.otlp.json_codec import parse_json
+
+    value = {"stringValue": "leaf"}
+    for _ in range(300):
+        value = {"arrayValue": {"values": [value]}}
+    good = {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "good", "startTimeUnixNano": str(NOW)}
+    bad = {**good, "spanId": "ef" * 8, "name": "bad", "attributes": [{"key": "k", "value": value}]}
+    body = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [bad, good]}]}]}).encode()
+    result = decode_message(Signal.TRACES, parse_json(Signal.TRACES, body), LIMITS)
+    assert (result.payload.items, result.rejected) == (1, 1)
+    assert "max_anyvalue_depth (4)" in result.message
+
+
+def test_names_log_bodies_and_status_messages_are_truncated_and_counted() -> None:
+    limits = Limits(max_name_length=10, max_body_length=300, max_value_length=200)
+    req = spans(1)
+    span = first_span(req)
+    span.name = "n" * 50
+    span.status.message = "m" * 400
+    span.events.add(time_unix_nano=NOW, name="e" * 11)
+    req.resource_spans[0].scope_spans[0].scope.name = "s" * 11
+    result = decode(req, limits)
+    assert result.truncated == 4 and result.payload.route is Route.FLAT
+    stored = first_span(tpb.ExportTraceServiceRequest.FromString(result.payload.body))
+    assert (stored.name, stored.status.message, stored.events[0].name) == ("n" * 10, "m" * 300, "e" * 10)
+
+    logs = ExportLogsServiceRequest()
+    records = logs.resource_logs.add().scope_logs.add().log_records
+    records.add(time_unix_nano=NOW).body.string_value = "b" * 10_000
+    fill(records.add(time_unix_nano=NOW).body, {"msg": "c" * 301, "short": "ok"})
+    result = decode(logs, limits, Signal.LOGS)
+    assert result.truncated == 2 and "max_log_body_length 300" in result.message
+    stored = ExportLogsServiceRequest.FromString(result.payload.body).resource_logs[0].scope_logs[0].log_records
+    assert stored[0].body.string_value == "b" * 300
+    assert [len(kv.value.string_value) for kv in stored[1].body.kvlist_value.values] == [300, 2]
+
+    metrics = ExportMetricsServiceRequest()
+    metric = metrics.resource_metrics.add().scope_metrics.add().metrics.add(name="x" * 20, unit="u" * 20)
+    metric.gauge.data_points.add(time_unix_nano=NOW, as_int=1)
+    result = decode(metrics, limits, Signal.METRICS)
+    stored = ExportMetricsServiceRequest.FromString(result.payload.body).resource_metrics[0].scope_metrics[0]
+    assert result.truncated == 2 and (stored.metrics[0].name, stored.metrics[0].unit) == ("x" * 10, "u" * 10)
 
 
 def test_log_body_nested_too_deep_rejects_the_record() -> None:
@@ -210,7 +286,8 @@ def test_limits_from_settings_answer_over_http_and_store_the_rest(limited: LiveC
     assert code == 200 and response.partial_success.rejected_spans == 1
     assert response.partial_success.error_message == (
         "rejected 1 span; first problem: 4 attributes, more than collector.max_attributes_per_item (3); "
-        "truncated 1 attribute value to collector.max_attribute_value_length (150) characters"
+        "truncated 1 string to their length limits (collector.max_attribute_value_length 150, "
+        "max_name_length 16384, max_log_body_length 65536 characters)"
     )
     rows = limited.query("SELECT SpanName, SpanAttributes['long'] FROM {db}.otel_traces ORDER BY SpanName")
     assert rows == [("op1", "v" * 150), ("op2", "")]

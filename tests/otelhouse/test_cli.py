@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -161,3 +162,39 @@ def test_serve_starts_all_parts_and_stops_cleanly(tmp_path: Path) -> None:
     assert proc.returncode == 0, stderr
     assert '"msg": "stopped"' in stderr
     assert "Traceback" not in stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("command", "taken", "setting"),
+    [
+        ("collector", "OTELHOUSE_COLLECTOR_HTTP_PORT", "collector.http_port"),
+        ("collector", "OTELHOUSE_COLLECTOR_GRPC_PORT", "collector.grpc_port"),
+        ("dashboard", "OTELHOUSE_DASHBOARD_PORT", "dashboard.port"),
+    ],
+)
+def test_a_port_in_use_is_one_line_exit_2_and_unwound(tmp_path: Path, command: str, taken: str, setting: str) -> None:
+    ports = {
+        "OTELHOUSE_COLLECTOR_HTTP_PORT": free_port(),
+        "OTELHOUSE_COLLECTOR_GRPC_PORT": free_port(),
+        "OTELHOUSE_DASHBOARD_PORT": free_port(),
+    }
+    env = {
+        "OTELHOUSE_CLICKHOUSE_URL": f"chdb://{tmp_path}/clickhouse",
+        "OTELHOUSE_COLLECTOR_WAL_DIR": str(tmp_path / "wal"),
+        "OTELHOUSE_COLLECTOR_HOST": "127.0.0.1",
+        "OTELHOUSE_DASHBOARD_HOST": "127.0.0.1",
+        "OTELHOUSE_LOG_FORMAT": "json",
+        **{k: str(v) for k, v in ports.items()},
+    }
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", ports[taken]))
+        holder.listen()
+        result = run([command], env, timeout=180)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("otelhouse: ")]
+    assert errors == [f"otelhouse: cannot listen on 127.0.0.1:{ports[taken]} ({setting}): address already in use"]
+    # what had started (pipeline, the other listener, the store) was stopped cleanly
+    for bad in ("Traceback", "Event loop is closed", "was never awaited", '"level": "error"'):
+        assert bad not in result.stderr
+    assert '"msg": "collector pipeline flushed"' in result.stderr or command == "dashboard"
