@@ -146,7 +146,7 @@ def test_memory_stays_bounded_on_the_nasty_bodies() -> None:
 @pytest.fixture
 def corpus_collector(chdb_path, store, database):
     """A collector that keeps any time (logs TTL off), since corpus files carry fixed timestamps."""
-    yield from start_live_collector(chdb_path, store, database, OTELHOUSE_CLICKHOUSE_LOGS_TTL_DAYS="0")
+    yield from start_live_collector(chdb_path, store, database, OTELHOUSE_RETENTION_TTL_MARGIN_DAYS="0")
 
 
 def test_corpus_through_a_running_collector(corpus_collector: LiveCollector) -> None:

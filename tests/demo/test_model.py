@@ -157,7 +157,7 @@ def test_durations_and_backfill_window() -> None:
     for bad in ("7", "-1d", "0d", "week"):
         with pytest.raises(ConfigError, match="--backfill"):
             parse_duration(bad)
-    settings = load_settings({"OTELHOUSE_CLICKHOUSE_TRACES_TTL_DAYS": "3"})
+    settings = load_settings({"OTELHOUSE_RETENTION_ENABLED": "false", "OTELHOUSE_RETENTION_TRACES_HOT_DAYS": "3"})
     assert backfill_window(settings, 7 * 86400) == 3 * 86400 - 3600
     assert backfill_window(load_settings({}), 7 * 86400) == 7 * 86400
 
