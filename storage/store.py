@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -22,6 +24,18 @@ from storage.target import Target, parse_target
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def syncfs(path: str) -> None:
+    """Flush every dirty page of the file system holding `path` to disk (Linux syncfs(2))."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _libc.syncfs(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), path)
+    finally:
+        os.close(fd)
 
 
 def schema_options(settings: Settings, database: str) -> SchemaOptions:
@@ -100,6 +114,16 @@ class Store:
     def ping(self) -> None:
         """Raise StoreError unless ClickHouse answers a trivial query."""
         self.call(lambda c: c.query("SELECT 1"))
+
+    def sync(self) -> None:
+        """Make every insert acknowledged so far durable on disk (raise OSError if the disk cannot).
+
+        The embedded engine writes parts without fsync, so its folder's file system is synced
+        (syncfs). A server is not ours to sync: its tables fsync their own parts (fsync_after_insert,
+        docs/ingest.md), so its acknowledgement is already the promise.
+        """
+        if self.target.kind == "chdb":
+            syncfs(self.target.path)
 
     def close(self) -> None:
         """Close every client and release the data folder."""

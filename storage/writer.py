@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from importlib import resources
 
@@ -10,6 +12,7 @@ from clickhouse_connect.driver import Client
 
 from collector.otlp.model import Payload, Route, Signal
 from collector.otlp.rows import build_tables
+from storage.errors import StoreRejected
 from storage.schema import FLAT_SUFFIX, SchemaOptions
 
 STAGING = {
@@ -43,9 +46,23 @@ def native_settings(signal: Signal, dedup_token: str | None = None, max_threads:
         # five light views split the rendered points block by kind; most of each one's cost is
         # per-insert query analysis, so they run side by side
         settings["parallel_view_processing"] = 1
-    if dedup_token:
-        settings["insert_deduplication_token"] = dedup_token
+    settings.update(insert_settings(dedup_token))
     return settings
+
+
+def insert_settings(dedup_token: str | None) -> dict[str, str | int]:
+    """Return the settings that make a replayed insert store nothing twice, in its views too.
+
+    Deduplication through materialized views is off by default on some ClickHouse servers; without
+    it the staging views and the trace-id view would store a replay's rows again.
+    """
+    if not dedup_token:
+        return {}
+    return {"insert_deduplication_token": dedup_token, "deduplicate_blocks_in_dependent_materialized_views": 1}
+
+
+Errors = Callable[[], AbstractContextManager[None]]
+"""Turns the driver's exceptions raised inside into StoreErrors (Store.errors)."""
 
 
 def write_payloads(
@@ -54,37 +71,78 @@ def write_payloads(
     payloads: list[Payload],
     dedup_token: str | None = None,
     max_threads: int = 0,
-) -> None:
+    errors: Errors = nullcontext,
+) -> dict[int, str]:
     """Store every payload's rows; return only after ClickHouse has stored every row.
 
     Payloads are grouped by (signal, route): FLAT or NATIVE bodies of a signal go in one insert into
     that route's staging table (serialized requests concatenated merge into one request); PYTHON ones
-    become columns inserted per table.
-    With `dedup_token`, each insert carries a token derived from it, so replaying the same batch
-    (a write-ahead log after a crash) stores nothing twice. `max_threads` caps ClickHouse's threads
-    per native insert (0: the server's default). clickhouse-connect errors propagate.
+    become columns inserted per table. Each insert carries a token derived from `dedup_token` and
+    the insert's place in the batch, so replaying the same batch (a write-ahead log after a crash)
+    stores nothing twice. When storage rejects an insert as invalid (StoreRejected, as `errors`
+    translates it), the inserts before it are stored and only its payloads are retried, each alone
+    under a token of its own; those rejected again are returned (index in `payloads` -> why) and
+    left out. `max_threads` caps ClickHouse's threads per native insert (0: the server's default).
     """
-    groups: dict[tuple[Signal, Route], list[bytes]] = defaultdict(list)
-    for p in payloads:
-        groups[(p.signal, p.route)].append(p.body)
-    for (signal, route), bodies in groups.items():
+    groups: dict[tuple[Signal, Route], list[int]] = defaultdict(list)
+    for i, p in enumerate(payloads):
+        groups[(p.signal, p.route)].append(i)
+    rejected: dict[int, str] = {}
+    for (signal, route), members in groups.items():
         token = f"{dedup_token}:{signal}:{route}" if dedup_token else None
         if route is not Route.PYTHON:
-            suffix = FLAT_SUFFIX if route is Route.FLAT else ""
-            client.raw_insert(
-                f"{opts.database}.{STAGING[signal][0]}{suffix}",
-                insert_block=b"".join(bodies),
-                fmt="ProtobufSingle",
-                settings=native_settings(signal, token, max_threads),
-            )
+
+            def native(idx: list[int], tok: str | None, signal: Signal = signal, route: Route = route) -> None:
+                suffix = FLAT_SUFFIX if route is Route.FLAT else ""
+                client.raw_insert(
+                    f"{opts.database}.{STAGING[signal][0]}{suffix}",
+                    insert_block=b"".join(payloads[i].body for i in idx),
+                    fmt="ProtobufSingle",
+                    settings=native_settings(signal, tok, max_threads),
+                )
+
+            _insert_or_split(native, members, token, errors, rejected)
             continue
-        for table, columns in build_tables(signal, bodies).items():
-            if not columns or not next(iter(columns.values())):
-                continue
-            client.insert(
-                f"{opts.database}.{table}",
-                list(columns.values()),
-                column_names=list(columns),
-                column_oriented=True,
-                settings={"insert_deduplication_token": f"{token}:{table}"} if token else None,
-            )
+        for table, whole in build_tables(signal, [payloads[i].body for i in members]).items():
+
+            def columns(
+                idx: list[int], tok: str | None, signal: Signal = signal, table: str = table, whole=whole, n=len(members)
+            ) -> None:
+                # the group's columns are built once; a member retried alone gets its own
+                built = whole if len(idx) == n else build_tables(signal, [payloads[idx[0]].body]).get(table) or {}
+                if not built or not next(iter(built.values())):
+                    return
+                client.insert(
+                    f"{opts.database}.{table}",
+                    list(built.values()),
+                    column_names=list(built),
+                    column_oriented=True,
+                    settings=insert_settings(tok),
+                )
+
+            _insert_or_split(columns, members, f"{token}:{table}" if token else None, errors, rejected)
+    return rejected
+
+
+def _insert_or_split(
+    insert: Callable[[list[int], str | None], None],
+    members: list[int],
+    token: str | None,
+    errors: Errors,
+    rejected: dict[int, str],
+) -> None:
+    """Run one insert of `members`; if storage rejects it, insert each member alone (stable tokens)."""
+    try:
+        with errors():
+            insert(members, token)
+        return
+    except StoreRejected as exc:
+        if len(members) == 1:
+            rejected[members[0]] = str(exc)
+            return
+    for i in members:
+        try:
+            with errors():
+                insert([i], f"{token}:{i}" if token else None)
+        except StoreRejected as exc:
+            rejected[i] = str(exc)

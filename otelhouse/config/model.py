@@ -90,6 +90,9 @@ class CollectorSettings:
         True, "let ClickHouse decode OTLP protobuf (fast path); false: build every row in Python"
     )
     retry_after_s: int = setting(5, "seconds clients are told to wait (Retry-After) when refused")
+    stop_grace_s: float = setting(
+        20.0, "at shutdown, seconds to store what is due (all signals together); the rest stays in the log"
+    )
 
 
 @dataclass(frozen=True)
