@@ -45,6 +45,8 @@ def schema_options(settings: Settings, database: str) -> SchemaOptions:
         database=database,
         cluster=ch.cluster,
         ttl_days={"traces": ch.traces_ttl_days, "logs": ch.logs_ttl_days, "metrics": ch.metrics_ttl_days},
+        dedup_window=ch.dedup_window,
+        fsync_parts=parse_target(ch).kind != "chdb",  # the embedded engine is synced by Store.sync
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 
 from clickhouse_connect.driver import Client
@@ -91,37 +91,56 @@ def write_payloads(
     for (signal, route), members in groups.items():
         token = f"{dedup_token}:{signal}:{route}" if dedup_token else None
         if route is not Route.PYTHON:
-
-            def native(idx: list[int], tok: str | None, signal: Signal = signal, route: Route = route) -> None:
-                suffix = FLAT_SUFFIX if route is Route.FLAT else ""
-                client.raw_insert(
-                    f"{opts.database}.{STAGING[signal][0]}{suffix}",
-                    insert_block=b"".join(payloads[i].body for i in idx),
-                    fmt="ProtobufSingle",
-                    settings=native_settings(signal, tok, max_threads),
-                )
-
+            native = partial(_insert_native, client, opts, signal, route, payloads, max_threads)
             _insert_or_split(native, members, token, errors, rejected)
             continue
         for table, whole in build_tables(signal, [payloads[i].body for i in members]).items():
-
-            def columns(
-                idx: list[int], tok: str | None, signal: Signal = signal, table: str = table, whole=whole, n=len(members)
-            ) -> None:
-                # the group's columns are built once; a member retried alone gets its own
-                built = whole if len(idx) == n else build_tables(signal, [payloads[idx[0]].body]).get(table) or {}
-                if not built or not next(iter(built.values())):
-                    return
-                client.insert(
-                    f"{opts.database}.{table}",
-                    list(built.values()),
-                    column_names=list(built),
-                    column_oriented=True,
-                    settings=insert_settings(tok),
-                )
-
+            columns = partial(_insert_columns, client, opts, table, payloads, members, whole)
             _insert_or_split(columns, members, f"{token}:{table}" if token else None, errors, rejected)
     return rejected
+
+
+def _insert_native(
+    client: Client,
+    opts: SchemaOptions,
+    signal: Signal,
+    route: Route,
+    payloads: list[Payload],
+    max_threads: int,
+    idx: list[int],
+    token: str | None,
+) -> None:
+    """Insert the bodies of payloads `idx` into the route's staging table, as one request."""
+    suffix = FLAT_SUFFIX if route is Route.FLAT else ""
+    client.raw_insert(
+        f"{opts.database}.{STAGING[signal][0]}{suffix}",
+        insert_block=b"".join(payloads[i].body for i in idx),
+        fmt="ProtobufSingle",
+        settings=native_settings(signal, token, max_threads),
+    )
+
+
+def _insert_columns(
+    client: Client,
+    opts: SchemaOptions,
+    table: str,
+    payloads: list[Payload],
+    group: list[int],
+    whole: dict[str, list],
+    idx: list[int],
+    token: str | None,
+) -> None:
+    """Insert one table's rows of payloads `idx` (the group's, built once, or one member's alone)."""
+    columns = whole if idx == group else build_tables(payloads[idx[0]].signal, [payloads[idx[0]].body]).get(table)
+    if not columns or not next(iter(columns.values())):
+        return
+    client.insert(
+        f"{opts.database}.{table}",
+        list(columns.values()),
+        column_names=list(columns),
+        column_oriented=True,
+        settings=insert_settings(token),
+    )
 
 
 def _insert_or_split(

@@ -9,8 +9,8 @@ import time
 import uuid
 from pathlib import Path
 
-from collector.otlp.model import Payload, Signal
 from collector.batch import PipelineSettings, Refused
+from collector.otlp.model import Payload, Signal
 from collector.wal.records import encode
 from collector.wal.segments import SignalLog
 from collector.wal.source import WalSource

@@ -61,8 +61,10 @@ class SignalLog:
     def append(self, data: bytes) -> Position:
         """Write a record (not yet durable); return the position just past it."""
         with self.lock:
-            if self.fd is not None and self.sizes[self.active] and (
-                self.sizes[self.active] + len(data) > self.segment_bytes or self._torn
+            if (
+                self.fd is not None
+                and self.sizes[self.active]
+                and (self.sizes[self.active] + len(data) > self.segment_bytes or self._torn)
             ):
                 self._unsynced_fds.append(self.fd)
                 self.active += 1

@@ -14,8 +14,8 @@ import time
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from collector.otlp.model import Signal
 from collector.batch import Entry, Pending, PipelineSettings, Refused
+from collector.otlp.model import Signal
 from collector.wal.records import Record
 from collector.wal.segments import SignalLog
 from collector.wal.state import Batch, Position, State, boot_id

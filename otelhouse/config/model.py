@@ -31,6 +31,11 @@ class ClickHouseSettings:
     logs_ttl_days: int = setting(90, "days log records stay in hot storage (0: forever)")
     metrics_ttl_days: int = setting(90, "days metric points stay in hot storage (0: forever)")
     connect_timeout_s: float = setting(10.0, "seconds to wait for a ClickHouse server to answer")
+    dedup_window: int = setting(
+        10_000,
+        "insert tokens each table remembers to recognise a replay; at least the inserts all collectors "
+        "make into one table while one of them restarts (docs/ingest.md)",
+    )
 
 
 @dataclass(frozen=True)
