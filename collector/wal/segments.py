@@ -203,11 +203,29 @@ class SignalLog:
         return decode(length, crc, meta, os.pread(fd, length, off + HEADER_SIZE))
 
     def _resync(self, fd: int, start: int, limit: int) -> int:
-        """Return the offset of the next whole, checksummed record after `start` (or `limit`).
+        """Return where the next true record after a corrupt one at `start` begins (or `limit`).
 
-        A bare marker is not enough: the bytes "OHWL" can occur inside a payload.
+        A bare marker, or even a checksummed record, is not enough: a payload can hold the image of a
+        record (a log line quoting a segment). So first the damaged record's own length is trusted
+        when a true record follows it; else the next record is one that begins an intact chain (one
+        that runs to the end, or into a torn tail with no record after it).
         """
-        pos = start
+        try:
+            length, _, _ = parse_header(os.pread(fd, HEADER_SIZE, start))
+            claimed_end = start + HEADER_SIZE + length
+            if claimed_end == limit or (claimed_end < limit and self._chain_intact(fd, claimed_end, limit)):
+                return claimed_end
+        except Corrupt:
+            pass
+        pos = start + 1
+        while (candidate := self._next_record(fd, pos, limit)) < limit:
+            if self._chain_intact(fd, candidate, limit):
+                return candidate
+            pos = candidate + 1
+        return limit
+
+    def _next_record(self, fd: int, pos: int, limit: int) -> int:
+        """Return the offset of the next checksummed record at or after `pos` (or `limit`)."""
         while pos < limit:
             chunk = os.pread(fd, min(1 << 20, limit - pos), pos)
             found = chunk.find(MAGIC)
@@ -220,6 +238,14 @@ class SignalLog:
             except Corrupt:
                 pos += found + 1
         return limit
+
+    def _chain_intact(self, fd: int, off: int, limit: int) -> bool:
+        while off < limit:
+            try:
+                off += self._record_at(fd, off, limit).size
+            except Corrupt:
+                return self._next_record(fd, off + 1, limit) == limit  # a torn tail ends it
+        return True
 
     def _forget(self, n: int) -> None:
         fd = self._read_fds.pop(n, None)
