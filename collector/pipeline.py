@@ -55,16 +55,16 @@ class Health:
         self.part = part
         self.metrics = metrics
         self.problem = ""  # '' when healthy, else what /readyz reports
+        self.kind = ""
         metrics.healthy.labels(part).set(1)
 
     def failed(self, exc: BaseException, what: str) -> None:
         kind = "store" if isinstance(exc, StoreError) else type(exc).__name__
         self.metrics.background_errors.labels(self.part, kind).inc()
-        problem = f"{what} ({self.part}) is failing: {exc}; retrying"
-        if problem != self.problem:
+        if not self.problem or kind != self.kind:  # once per outage, not once per retry
             level = logging.WARNING if isinstance(exc, StoreError) else logging.ERROR
             log.log(level, f"{what} failed; retrying", extra={"part": self.part, "error": repr(exc)})
-        self.problem = problem
+        self.problem, self.kind = f"{what} ({self.part}) is failing: {exc}; retrying", kind
         self.metrics.healthy.labels(self.part).set(0)
 
     def ok(self) -> None:
