@@ -31,6 +31,8 @@ from tests.otelhouse.test_cli import wait_http
 SENDERS = 3
 ROOT = Path(__file__).resolve().parents[2]
 ROOTED = os.geteuid() == 0
+SENDER = [sys.executable, "-m", "tests.collector.crash.sender"]
+SDK_SENDER = [sys.executable, "-m", "tests.collector.crash.sdk_sender"]
 
 
 def start_collector(env: dict[str, str], log_file) -> subprocess.Popen:
@@ -120,16 +122,14 @@ def test_acknowledged_items_survive_kills_stops_and_outages(tmp_path: Path) -> N
             wait_http(f"{http_url}/healthz", timeout=120)
             senders = [
                 subprocess.Popen(
-                    [sys.executable, "-m", "tests.collector.crash.sender", str(n), http_url, f"127.0.0.1:{grpc_port}"]
-                    + [str(tmp_path / f"acks-{n}"), str(stop)],
+                    [*SENDER, str(n), http_url, f"127.0.0.1:{grpc_port}", str(tmp_path / f"acks-{n}"), str(stop)],
                     cwd=ROOT,
                 )
                 for n in range(1, SENDERS + 1)
             ]
             senders.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "tests.collector.crash.sdk_sender", http_url, str(tmp_path / "acks-sdk")]
-                    + [str(stop)],
+                    [*SDK_SENDER, http_url, str(tmp_path / "acks-sdk"), str(stop)],
                     cwd=ROOT,
                     stderr=subprocess.DEVNULL,
                 )
@@ -149,7 +149,7 @@ def test_acknowledged_items_survive_kills_stops_and_outages(tmp_path: Path) -> N
                             # the default grace is 20 s for all signals together, whatever the backlog
                             assert time.monotonic() - started < 45, f"seed {seed}: stop took too long"
                         else:
-                            listed, stored = map(
+                            _, stored = map(
                                 int, run_module("tests.collector.crash.unreleased", str(wal), str(chdb)).split()
                             )
                             between_insert_and_release += stored
@@ -189,7 +189,8 @@ def test_acknowledged_items_survive_kills_stops_and_outages(tmp_path: Path) -> N
     )
     print(
         f"crash test seed {seed}: events {events}; items sent {sent}; {summary}; "
-        f"SDK spans acknowledged {len(sdk_acked)}, stored {len(sdk_stored)}, missing {len(sdk_acked - set(sdk_stored))}, "
+        f"SDK spans acknowledged {len(sdk_acked)}, stored {len(sdk_stored)}, "
+        f"missing {len(sdk_acked - set(sdk_stored))}, "
         f"stored twice {sum(1 for c in sdk_stored.values() if c > 1)}; "
         f"kills between an insert and its release: {between_insert_and_release}"
     )

@@ -407,3 +407,33 @@ async def test_a_record_refused_by_a_failed_fsync_is_never_stored(tmp_path: Path
     await asyncio.wait_for(wal.replayed(), 20)
     await stop(wal, pipeline)
     assert stored == [accepted.body]
+
+
+def test_readyz_and_metrics_show_a_failing_writer(live, tmp_path: Path) -> None:
+    """A real fault under the checkpoint (state.json turned into a folder): 503 with the reason, then recovery."""
+    import shutil
+    import urllib.request
+
+    from tests.collector.crash.sender import request, send_http
+    from tests.collector.test_disk_full import readyz
+
+    state = Path(live.settings.collector.wal_dir) / "traces" / "state.json"
+    state.unlink()
+    (state / "blocker").mkdir(parents=True)
+    assert send_http(f"{live.http_url}/v1/traces", request(7, 0))  # durable in the log: acknowledged
+    deadline = time.monotonic() + 30
+    while (answer := readyz(live.http_url))[0] == 200:
+        assert time.monotonic() < deadline, "the failing writer never showed in /readyz"
+        time.sleep(0.05)
+    status, body = answer
+    assert status == 503 and any("(traces) is failing" in p and "Is a directory" in p for p in body["problems"])
+    with urllib.request.urlopen(f"{live.http_url}/metrics", timeout=10) as r:
+        metrics = r.read().decode()
+    assert 'otelhouse_collector_healthy{part="traces"} 0.0' in metrics
+    assert 'otelhouse_collector_background_errors_total{kind="IsADirectoryError",part="traces"}' in metrics
+    shutil.rmtree(state)
+    deadline = time.monotonic() + 30
+    while readyz(live.http_url)[0] != 200:
+        assert time.monotonic() < deadline, "the writer did not recover"
+        time.sleep(0.05)
+    assert live.query("SELECT count() FROM {db}.otel_traces WHERE ServiceName = 'crash-sender-7'") == [(50,)]
