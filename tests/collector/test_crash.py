@@ -95,6 +95,7 @@ def test_acknowledged_items_survive_kills_stops_and_outages(tmp_path: Path) -> N
     print(f"\ncrash test seed {seed} (repeat with CRASH_SEED={seed})")
     rng = random.Random(seed)
     events = plan(rng, int(os.environ.get("CRASH_KILLS", "4")))
+    planned = list(events)
     http, grpc_port, dash = free_port(), free_port(), free_port()
     disk = Disk(tmp_path / "chdb")
     chdb, wal = disk.folder / "data", tmp_path / "wal"
@@ -135,7 +136,11 @@ def test_acknowledged_items_survive_kills_stops_and_outages(tmp_path: Path) -> N
                 )
             )
             try:
-                for event in events:
+                extra = 0
+                # as many kills again as it takes (up to 6) for one to land between an insert and its release
+                while events or (not between_insert_and_release and extra < 6):
+                    extra += not events
+                    event = events.pop(0) if events else "kill"
                     time.sleep(rng.uniform(0.5, 3.0))
                     if event.startswith("outage"):
                         disk.fill()
@@ -152,7 +157,7 @@ def test_acknowledged_items_survive_kills_stops_and_outages(tmp_path: Path) -> N
                             _, stored = map(
                                 int, run_module("tests.collector.crash.unreleased", str(wal), str(chdb)).split()
                             )
-                            between_insert_and_release += stored
+                            between_insert_and_release += stored > 0
                     disk.free()
                     if collector.poll() is not None:
                         collector = start_collector(env, log_file)
@@ -188,7 +193,7 @@ def test_acknowledged_items_survive_kills_stops_and_outages(tmp_path: Path) -> N
         for s in SIGNALS
     )
     print(
-        f"crash test seed {seed}: events {events}; items sent {sent}; {summary}; "
+        f"crash test seed {seed}: events {planned} (+{extra} kills); items sent {sent}; {summary}; "
         f"SDK spans acknowledged {len(sdk_acked)}, stored {len(sdk_stored)}, "
         f"missing {len(sdk_acked - set(sdk_stored))}, "
         f"stored twice {sum(1 for c in sdk_stored.values() if c > 1)}; "
@@ -199,3 +204,4 @@ def test_acknowledged_items_survive_kills_stops_and_outages(tmp_path: Path) -> N
         assert not acked[s] - set(ours[s]), f"seed {seed}: acknowledged {s} lost"
         assert all(c == 1 for c in ours[s].values()), f"seed {seed}: {s} stored twice"
     assert sdk_acked and not sdk_acked - set(sdk_stored), f"seed {seed}: acknowledged SDK spans lost"
+    assert between_insert_and_release, f"seed {seed}: no kill landed between an insert and its release"
