@@ -27,7 +27,6 @@ from collector.wal.segments import SignalLog
 from storage import Store
 from storage.errors import StoreUnavailable
 from storage.schema import TABLES
-from storage.writer import write_payloads
 from tests.collector.test_wal import spans_payload, stored_names
 
 CFG = PipelineSettings(batch_items=1000, batch_age_s=0.02, retry_after_s=3, checkpoint_interval_s=0.05)
@@ -304,8 +303,9 @@ def test_replay_dedups_through_views_whatever_the_server_default(store: Store, r
     client = store.client()
     client.set_client_setting("deduplicate_blocks_in_dependent_materialized_views", "0")
     payload = replace(spans_payload(0, n=3), route=route)
+    sink = store_sink(store)  # on this thread, so through the client set above
     for _ in range(2):
-        store.call(lambda c: write_payloads(c, store.opts, [payload], "tok-1", 1, store.errors))
+        sink([payload], "tok-1")
     assert stored_names(store) == ["op0", "op1", "op2"]
     ids = store.call(lambda c: c.query(f"SELECT count() FROM {store.database}.otel_traces_trace_id_ts"))
     assert ids.result_rows[0][0] == 1
