@@ -29,6 +29,7 @@ from collector.otlp.model import Payload, Signal
 from storage.errors import StoreError, StoreOutOfSpace
 
 log = logging.getLogger(__name__)
+RENEWED = "insert failed for disk space; retrying the batch under a new token (it may be stored twice)"
 __all__ = ["Entry", "Pipeline", "PipelineSettings", "Refused", "Rejected", "Sink"]
 
 
@@ -107,6 +108,7 @@ class SignalWriter:
             except Exception as exc:  # whatever it is, the data stays and the attempt is repeated
                 if isinstance(exc, StoreOutOfSpace) and self.batch is not None:
                     self.token = self.source.renew(self.batch)
+                    log.warning(RENEWED, extra={"signal": str(self.signal), "token": self.token})
                 self.store_down = isinstance(exc, StoreError)
                 kind = "unavailable" if self.store_down else "error"
                 self.metrics.insert_errors.labels(self.signal, kind).inc()
