@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as tpb
@@ -224,4 +225,4 @@ class LogModel(RuleBasedStateMachine):
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-TestLogModel = LogModel.TestCase
+TestLogModel = pytest.mark.slow(LogModel.TestCase)
