@@ -47,6 +47,7 @@ def store_sink(store: Store) -> Sink:
     threads = EMBEDDED_INSERT_THREADS if store.target.kind == "chdb" else 0
 
     def sink(payloads: list[Payload], token: str) -> Mapping[int, str]:
+        store.check_space()
         return store.call(lambda client: write_payloads(client, store.opts, payloads, token, threads, store.errors))
 
     return sink

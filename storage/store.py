@@ -17,7 +17,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 from otelhouse.config import Settings
 from otelhouse.folderlock import FolderLock
 from storage.connect import lock_data_folder, open_client, translate
-from storage.errors import StoreError
+from storage.errors import StoreError, StoreUnavailable
 from storage.migrate import apply_migrations, pending_migrations
 from storage.schema import SchemaOptions
 from storage.target import Target, parse_target
@@ -25,6 +25,7 @@ from storage.target import Target, parse_target
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _libc = ctypes.CDLL(None, use_errno=True)
+MIN_FREE_BYTES = 64 << 20  # below this (or a tenth of the disk) the embedded engine gets no new insert
 
 
 def syncfs(path: str) -> None:
@@ -116,6 +117,21 @@ class Store:
     def ping(self) -> None:
         """Raise StoreError unless ClickHouse answers a trivial query."""
         self.call(lambda c: c.query("SELECT 1"))
+
+    def check_space(self) -> None:
+        """Raise StoreUnavailable while the embedded engine's disk is nearly full (before an insert).
+
+        An insert that runs out of space part-way can leave rows or a remembered token behind, so
+        none is started below MIN_FREE_BYTES; a server watches its own disks."""
+        if self.target.kind != "chdb":
+            return
+        stat = os.statvfs(self.target.path)
+        least = min(MIN_FREE_BYTES, stat.f_blocks * stat.f_frsize // 10)  # a tenth of a small disk
+        if stat.f_bavail * stat.f_frsize < least:
+            raise StoreUnavailable(
+                f"{self.target.describe()} has less than {least >> 20} MiB of disk free; "
+                "inserts wait until space is freed"
+            )
 
     def sync(self) -> None:
         """Make every insert acknowledged so far durable on disk (raise OSError if the disk cannot).
