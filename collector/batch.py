@@ -61,9 +61,6 @@ class Source(Protocol):
     def token(self, batch: list[Entry]) -> str:
         """The batch's deduplication token (the same for every attempt and replay of the batch)."""
 
-    def renew(self, batch: list[Entry]) -> str:
-        """Give the batch a new deduplication token for its next attempts (at least once), and return it."""
-
     def begin(self, batch: list[Entry], token: str) -> None:
         """Called before each insert attempt (idempotent)."""
 

@@ -96,9 +96,6 @@ class MemorySource:
         # unique, so identical data sent twice is stored twice (the writer keeps it across retries)
         return uuid.uuid4().hex
 
-    def renew(self, batch: list[Entry]) -> str:
-        return uuid.uuid4().hex
-
     def begin(self, batch: list[Entry], token: str) -> None:
         pass
 

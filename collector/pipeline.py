@@ -26,10 +26,9 @@ from collector.batch import Entry, PipelineSettings, Refused, Rejected, Sink, So
 from collector.memory_source import Budget, MemorySource
 from collector.metrics import CollectorMetrics
 from collector.otlp.model import Payload, Signal
-from storage.errors import StoreError, StoreOutOfSpace
+from storage.errors import StoreError
 
 log = logging.getLogger(__name__)
-RENEWED = "insert failed for disk space; retrying the batch under a new token (it may be stored twice)"
 __all__ = ["Entry", "Pipeline", "PipelineSettings", "Refused", "Rejected", "Sink"]
 
 
@@ -106,9 +105,6 @@ class SignalWriter:
                     return
                 delay = 0.1
             except Exception as exc:  # whatever it is, the data stays and the attempt is repeated
-                if isinstance(exc, StoreOutOfSpace) and self.batch is not None:
-                    self.token = self.source.renew(self.batch)
-                    log.warning(RENEWED, extra={"signal": str(self.signal), "token": self.token})
                 self.store_down = isinstance(exc, StoreError)
                 kind = "unavailable" if self.store_down else "error"
                 self.metrics.insert_errors.labels(self.signal, kind).inc()

@@ -14,7 +14,6 @@ from storage.errors import (
     StoreAuthFailed,
     StoreError,
     StoreLocked,
-    StoreOutOfSpace,
     StoreRejected,
     StoreUnavailable,
 )
@@ -47,10 +46,6 @@ _BAD_DATA_CODES = {
 }
 
 
-# NOT_ENOUGH_SPACE, CANNOT_WRITE_TO_FILE_DESCRIPTOR (ENOSPC shows in the message)
-_OUT_OF_SPACE_CODES = {"243"}
-
-
 def _error_code(exc: Exception) -> str | None:
     match = re.search(r"Code: (\d+)", str(exc))
     return match.group(1) if match else None
@@ -71,8 +66,6 @@ def translate(exc: ClickHouseError, target: Target) -> StoreError:
     first_line = str(exc).strip().splitlines()[0][:500]
     if isinstance(exc, DatabaseError) and code in _BAD_DATA_CODES:
         return StoreRejected(f"{where} rejected the data: {first_line}")
-    if code in _OUT_OF_SPACE_CODES or "No space left on device" in first_line:
-        return StoreOutOfSpace(f"{where} is out of disk space: {first_line}")
     return StoreUnavailable(f"{where} cannot take this now: {first_line}")
 
 

@@ -9,13 +9,6 @@ class StoreUnavailable(StoreError):
     """ClickHouse cannot be reached right now: retrying later may help."""
 
 
-class StoreOutOfSpace(StoreUnavailable):
-    """ClickHouse ran out of disk during an insert: retry later, under a new deduplication token.
-
-    Seen on the embedded engine: an insert that fails for space can leave its token remembered
-    without its rows, so a retry under the same token would store nothing."""
-
-
 class StoreRejected(StoreError):
     """ClickHouse refused the data or statement as invalid: retrying will not help."""
 

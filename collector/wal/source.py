@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -151,16 +150,6 @@ class WalSource:
             return listed.batch.token
         start, end = batch[0].ref.start, batch[-1].ref.end
         return f"{self.wal_id}:{self.signal}:{start[0]}.{start[1]}-{end[0]}.{end[1]}"
-
-    def renew(self, batch: list[Entry]) -> str:
-        """List the batch under a new token, durably (after an insert failed for disk space)."""
-        token = f"{self.token(batch)}~{uuid.uuid4().hex[:8]}"
-        with self.lock:
-            for i, listed in enumerate(self.listed):
-                if listed.batch.start <= batch[0].ref.start < listed.batch.end:
-                    self.listed[i] = Listed(Batch(listed.batch.start, listed.batch.end, token))
-                    self._save(self.log.state.done)
-        return token
 
     def begin(self, batch: list[Entry], token: str) -> None:
         """List the batch in the checkpoint, durably, before its first insert (once)."""

@@ -437,34 +437,3 @@ def test_readyz_and_metrics_show_a_failing_writer(live, tmp_path: Path) -> None:
         assert time.monotonic() < deadline, "the writer did not recover"
         time.sleep(0.05)
     assert live.query("SELECT count() FROM {db}.otel_traces WHERE ServiceName = 'crash-sender-7'") == [(50,)]
-
-
-async def test_an_insert_out_of_space_is_retried_under_a_new_listed_token(tmp_path: Path) -> None:
-    """The engine can remember the token of an insert that failed for disk space without its rows
-    (the crash test lost batches that way): the retry goes under a new token, listed before it runs.
-    The failure is raised at the sink, as storage.connect translates ClickHouse's code 243."""
-    from clickhouse_connect.driver.exceptions import DatabaseError
-
-    from storage.connect import translate
-    from storage.errors import StoreOutOfSpace
-    from storage.target import Target
-
-    error = translate(
-        DatabaseError("Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space"), Target("chdb", "d")
-    )
-    assert isinstance(error, StoreOutOfSpace)
-    tokens: list[str] = []
-    listed: list[str] = []
-
-    def sink(payloads, token):
-        tokens.append(token)
-        listed.append(wal.logs[Signal.TRACES].state.batches[0].token)
-        if len(tokens) == 1:
-            raise error
-
-    wal, pipeline = start(tmp_path, sink)
-    await pipeline.submit(spans_payload(0))
-    await until(pipeline.idle)
-    await stop(wal, pipeline)
-    assert len(tokens) == 2 and tokens[1] != tokens[0] and tokens[1].startswith(tokens[0])
-    assert listed == tokens  # each attempt's token was durable in the checkpoint before it ran
