@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
@@ -17,7 +17,7 @@ from collector.metrics import CollectorMetrics, WalCollector
 from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server
 from collector.otlp_http import LIMITS_KEY, RECEIVER_KEY, BodyLimits, add_otlp_routes
-from collector.pipeline import Pipeline, PipelineSettings
+from collector.pipeline import Pipeline, PipelineSettings, Sink
 from collector.prometheus.remote_write_http import add_remote_write_route
 from collector.prometheus.scheduler import Scraper
 from collector.receiver import Receiver
@@ -40,6 +40,7 @@ def pipeline_settings(c: CollectorSettings) -> PipelineSettings:
         batch_age_s=c.batch_age_ms / 1000,
         max_queue_bytes=c.max_queue_bytes,
         retry_after_s=c.retry_after_s,
+        stop_grace_s=c.stop_grace_s,
     )
 
 
@@ -48,12 +49,13 @@ def pipeline_settings(c: CollectorSettings) -> PipelineSettings:
 EMBEDDED_INSERT_THREADS = 1
 
 
-def store_sink(store: Store) -> Callable[[list[Payload], str], None]:
+def store_sink(store: Store) -> Sink:
     """Write a batch through the store's per-thread client; storage errors come out as StoreErrors."""
     threads = EMBEDDED_INSERT_THREADS if store.target.kind == "chdb" else 0
 
-    def sink(payloads: list[Payload], token: str) -> None:
-        store.call(lambda client: write_payloads(client, store.opts, payloads, token, threads))
+    def sink(payloads: list[Payload], token: str) -> Mapping[int, str]:
+        store.check_space()
+        return store.call(lambda client: write_payloads(client, store.opts, payloads, token, threads, store.errors))
 
     return sink
 
@@ -74,7 +76,7 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
     async def pipeline_ready() -> str:
         pipeline = receiver.pipeline
         if not pipeline.store_unavailable():
-            return ""
+            return "; ".join(pipeline.problems())
         backlog = f" ({pipeline.wal.backlog_bytes()} bytes waiting in the write-ahead log)" if pipeline.wal else ""
         return f"storage is unavailable; writes are being retried{backlog}"
 
@@ -133,7 +135,7 @@ async def start_collector(settings: Settings, store: Store, stoppers: list[Stopp
     if c.wal_enabled:
         wal = await asyncio.to_thread(WriteAheadLog, c.wal_dir, cfg, c.wal_max_bytes, c.wal_segment_bytes)
         metrics.registry.register(WalCollector(wal.stats))
-    pipeline = Pipeline(store_sink(store), cfg, metrics, wal)
+    pipeline = Pipeline(store_sink(store), cfg, metrics, wal, store.sync)
     pipeline.start()
 
     async def stop_pipeline() -> None:

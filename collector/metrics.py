@@ -65,6 +65,21 @@ class CollectorMetrics:
             ["signal", "kind"],
             registry=r,
         )
+        self.background_errors = Counter(
+            p + "background_errors",
+            "Failures of a background part (a signal's writer, the checkpoint), each retried, by kind",
+            ["part", "kind"],
+            registry=r,
+        )
+        self.healthy = Gauge(
+            p + "healthy", "1 while a background part's last attempt succeeded, else 0", ["part"], registry=r
+        )
+        self.store_sync_seconds = Histogram(
+            p + "store_sync_duration_seconds",
+            "Time to sync the store's folder before releasing stored batches from the write-ahead log",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.items_stored = Counter(p + "items_stored", "Items written to ClickHouse", ["signal"], registry=r)
         self.values_truncated = Counter(
             p + "values_truncated",

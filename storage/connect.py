@@ -10,7 +10,13 @@ from clickhouse_connect.driver import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError, OperationalError
 
 from otelhouse.folderlock import FolderBusy, FolderLock
-from storage.errors import StoreAuthFailed, StoreError, StoreLocked, StoreRejected, StoreUnavailable
+from storage.errors import (
+    StoreAuthFailed,
+    StoreError,
+    StoreLocked,
+    StoreRejected,
+    StoreUnavailable,
+)
 from storage.target import Target
 
 # AUTHENTICATION_FAILED, UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD

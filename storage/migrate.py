@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from clickhouse_connect.driver import Client
 
+from storage.durability import reconcile_durability
 from storage.schema import (
     MIGRATIONS,
     MIGRATIONS_TABLE,
@@ -63,6 +64,7 @@ def apply_migrations(client: Client, opts: SchemaOptions, progress: Callable[[st
         if progress:
             progress(m.name)
     reconcile_ttl(client, opts, progress)
+    reconcile_durability(client, opts, progress)
     return applied
 
 

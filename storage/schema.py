@@ -142,6 +142,8 @@ class SchemaOptions:
     database: str = "default"
     cluster: str = ""
     ttl_days: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SIGNALS, 0))
+    dedup_window: int = 10_000  # insert tokens each table remembers (storage/durability.py)
+    fsync_parts: bool = False  # a server fsyncs each part before answering (storage/durability.py)
 
     def local(self, table: str) -> str:
         """Name the table that holds the rows (the _local one on a cluster)."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -15,20 +17,38 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 from otelhouse.config import Settings
 from otelhouse.folderlock import FolderLock
 from storage.connect import lock_data_folder, open_client, translate
-from storage.errors import StoreError
+from storage.errors import StoreError, StoreUnavailable
 from storage.migrate import apply_migrations, pending_migrations
 from storage.schema import SchemaOptions
 from storage.target import Target, parse_target
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_libc = ctypes.CDLL(None, use_errno=True)
+MIN_FREE_BYTES = 64 << 20  # below this (or a tenth of the disk) the embedded engine gets no new insert
+
+
+def syncfs(path: str) -> None:
+    """Flush every dirty page of the file system holding `path` to disk (Linux syncfs(2))."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _libc.syncfs(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), path)
+    finally:
+        os.close(fd)
 
 
 def schema_options(settings: Settings, database: str) -> SchemaOptions:
     """Build SchemaOptions from the settings."""
+    ch = settings.clickhouse
     # the retention policy decides when rows leave hot storage; the TTLs only follow it
     return SchemaOptions(
-        database=database, cluster=settings.clickhouse.cluster, ttl_days=settings.retention.table_ttl_days()
+        database=database,
+        cluster=ch.cluster,
+        ttl_days=settings.retention.table_ttl_days(),
+        dedup_window=ch.dedup_window,
+        fsync_parts=parse_target(ch).kind != "chdb",  # the embedded engine is synced by Store.sync
     )
 
 
@@ -98,6 +118,31 @@ class Store:
     def ping(self) -> None:
         """Raise StoreError unless ClickHouse answers a trivial query."""
         self.call(lambda c: c.query("SELECT 1"))
+
+    def check_space(self) -> None:
+        """Raise StoreUnavailable while the embedded engine's disk is nearly full (before an insert).
+
+        An insert that runs out of space part-way can leave rows or a remembered token behind, so
+        none is started below MIN_FREE_BYTES; a server watches its own disks."""
+        if self.target.kind != "chdb":
+            return
+        stat = os.statvfs(self.target.path)
+        least = min(MIN_FREE_BYTES, stat.f_blocks * stat.f_frsize // 10)  # a tenth of a small disk
+        if stat.f_bavail * stat.f_frsize < least:
+            raise StoreUnavailable(
+                f"{self.target.describe()} has less than {least >> 20} MiB of disk free; "
+                "inserts wait until space is freed"
+            )
+
+    def sync(self) -> None:
+        """Make every insert acknowledged so far durable on disk (raise OSError if the disk cannot).
+
+        The embedded engine writes parts without fsync, so its folder's file system is synced
+        (syncfs). A server is not ours to sync: its tables fsync their own parts (fsync_after_insert,
+        docs/ingest.md), so its acknowledgement is already the promise.
+        """
+        if self.target.kind == "chdb":
+            syncfs(self.target.path)
 
     def close(self) -> None:
         """Close every client and release the data folder."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import cache
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from functools import cache, partial
 from importlib import resources
 
 from clickhouse_connect.driver import Client
 
 from collector.otlp.model import Payload, Route, Signal
 from collector.otlp.rows import build_tables
+from storage.errors import StoreRejected
 from storage.schema import FLAT_SUFFIX, SchemaOptions
 
 STAGING = {
@@ -43,9 +46,23 @@ def native_settings(signal: Signal, dedup_token: str | None = None, max_threads:
         # five light views split the rendered points block by kind; most of each one's cost is
         # per-insert query analysis, so they run side by side
         settings["parallel_view_processing"] = 1
-    if dedup_token:
-        settings["insert_deduplication_token"] = dedup_token
+    settings.update(insert_settings(dedup_token))
     return settings
+
+
+def insert_settings(dedup_token: str | None) -> dict[str, str | int]:
+    """Return the settings that make a replayed insert store nothing twice, in its views too.
+
+    Deduplication through materialized views is off by default on some ClickHouse servers; without
+    it the staging views and the trace-id view would store a replay's rows again.
+    """
+    if not dedup_token:
+        return {}
+    return {"insert_deduplication_token": dedup_token, "deduplicate_blocks_in_dependent_materialized_views": 1}
+
+
+Errors = Callable[[], AbstractContextManager[None]]
+"""Turns the driver's exceptions raised inside into StoreErrors (Store.errors)."""
 
 
 def write_payloads(
@@ -54,37 +71,97 @@ def write_payloads(
     payloads: list[Payload],
     dedup_token: str | None = None,
     max_threads: int = 0,
-) -> None:
+    errors: Errors = nullcontext,
+) -> dict[int, str]:
     """Store every payload's rows; return only after ClickHouse has stored every row.
 
     Payloads are grouped by (signal, route): FLAT or NATIVE bodies of a signal go in one insert into
     that route's staging table (serialized requests concatenated merge into one request); PYTHON ones
-    become columns inserted per table.
-    With `dedup_token`, each insert carries a token derived from it, so replaying the same batch
-    (a write-ahead log after a crash) stores nothing twice. `max_threads` caps ClickHouse's threads
-    per native insert (0: the server's default). clickhouse-connect errors propagate.
+    become columns inserted per table. Each insert carries a token derived from `dedup_token` and
+    the insert's place in the batch, so replaying the same batch (a write-ahead log after a crash)
+    stores nothing twice. When storage rejects an insert as invalid (StoreRejected, as `errors`
+    translates it), the inserts before it are stored and only its payloads are retried, each alone
+    under a token of its own; those rejected again are returned (index in `payloads` -> why) and
+    left out. `max_threads` caps ClickHouse's threads per native insert (0: the server's default).
     """
-    groups: dict[tuple[Signal, Route], list[bytes]] = defaultdict(list)
-    for p in payloads:
-        groups[(p.signal, p.route)].append(p.body)
-    for (signal, route), bodies in groups.items():
+    groups: dict[tuple[Signal, Route], list[int]] = defaultdict(list)
+    for i, p in enumerate(payloads):
+        groups[(p.signal, p.route)].append(i)
+    rejected: dict[int, str] = {}
+    for (signal, route), members in groups.items():
         token = f"{dedup_token}:{signal}:{route}" if dedup_token else None
         if route is not Route.PYTHON:
-            suffix = FLAT_SUFFIX if route is Route.FLAT else ""
-            client.raw_insert(
-                f"{opts.database}.{STAGING[signal][0]}{suffix}",
-                insert_block=b"".join(bodies),
-                fmt="ProtobufSingle",
-                settings=native_settings(signal, token, max_threads),
-            )
+            native = partial(_insert_native, client, opts, signal, route, payloads, max_threads)
+            _insert_or_split(native, members, token, errors, rejected)
             continue
-        for table, columns in build_tables(signal, bodies).items():
-            if not columns or not next(iter(columns.values())):
-                continue
-            client.insert(
-                f"{opts.database}.{table}",
-                list(columns.values()),
-                column_names=list(columns),
-                column_oriented=True,
-                settings={"insert_deduplication_token": f"{token}:{table}"} if token else None,
-            )
+        for table, whole in build_tables(signal, [payloads[i].body for i in members]).items():
+            columns = partial(_insert_columns, client, opts, table, payloads, members, whole)
+            _insert_or_split(columns, members, f"{token}:{table}" if token else None, errors, rejected)
+    return rejected
+
+
+def _insert_native(
+    client: Client,
+    opts: SchemaOptions,
+    signal: Signal,
+    route: Route,
+    payloads: list[Payload],
+    max_threads: int,
+    idx: list[int],
+    token: str | None,
+) -> None:
+    """Insert the bodies of payloads `idx` into the route's staging table, as one request."""
+    suffix = FLAT_SUFFIX if route is Route.FLAT else ""
+    client.raw_insert(
+        f"{opts.database}.{STAGING[signal][0]}{suffix}",
+        insert_block=b"".join(payloads[i].body for i in idx),
+        fmt="ProtobufSingle",
+        settings=native_settings(signal, token, max_threads),
+    )
+
+
+def _insert_columns(
+    client: Client,
+    opts: SchemaOptions,
+    table: str,
+    payloads: list[Payload],
+    group: list[int],
+    whole: dict[str, list],
+    idx: list[int],
+    token: str | None,
+) -> None:
+    """Insert one table's rows of payloads `idx` (the group's, built once, or one member's alone)."""
+    columns = whole if idx == group else build_tables(payloads[idx[0]].signal, [payloads[idx[0]].body]).get(table)
+    if not columns or not next(iter(columns.values())):
+        return
+    client.insert(
+        f"{opts.database}.{table}",
+        list(columns.values()),
+        column_names=list(columns),
+        column_oriented=True,
+        settings=insert_settings(token),
+    )
+
+
+def _insert_or_split(
+    insert: Callable[[list[int], str | None], None],
+    members: list[int],
+    token: str | None,
+    errors: Errors,
+    rejected: dict[int, str],
+) -> None:
+    """Run one insert of `members`; if storage rejects it, insert each member alone (stable tokens)."""
+    try:
+        with errors():
+            insert(members, token)
+        return
+    except StoreRejected as exc:
+        if len(members) == 1:
+            rejected[members[0]] = str(exc)
+            return
+    for i in members:
+        try:
+            with errors():
+                insert([i], f"{token}:{i}" if token else None)
+        except StoreRejected as exc:
+            rejected[i] = str(exc)

@@ -9,11 +9,12 @@ import time
 import uuid
 from pathlib import Path
 
+from collector.batch import PipelineSettings, Refused
 from collector.otlp.model import Payload, Signal
-from collector.pipeline import PipelineSettings, Refused
 from collector.wal.records import encode
-from collector.wal.segments import Position, SignalLog
+from collector.wal.segments import SignalLog
 from collector.wal.source import WalSource
+from collector.wal.state import Position, write_atomic
 from otelhouse.folderlock import FolderBusy, FolderLock
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,11 @@ class _GroupSync:
                     synced = await asyncio.to_thread(self.log.sync)
                 except OSError as exc:
                     error = unwritable(exc, self.retry_after)
+                    # no await until every waiter is refused: a record appended meanwhile is refused too
+                    try:
+                        self.log.abandon_unsynced()
+                    except OSError as again:
+                        log.error("write-ahead log: cannot drop refused records", extra={"error": str(again)})
                     waiters, self.waiters = self.waiters, []
                     for _, future in waiters:
                         if not future.done():
@@ -71,6 +77,20 @@ class _GroupSync:
             self.task = None
 
 
+def _log_id(path: Path) -> str:
+    """Read the log's id, creating it (atomically, durably) when missing or torn."""
+    try:
+        wal_id = path.read_text().strip()
+    except FileNotFoundError:
+        wal_id = ""
+    if len(wal_id) != 32:
+        if path.exists():
+            log.error("write-ahead log: unreadable id file; making a new one", extra={"file": str(path)})
+        wal_id = uuid.uuid4().hex
+        write_atomic(path, wal_id.encode())
+    return wal_id
+
+
 class WriteAheadLog:
     """Per-signal logs in one folder that only this process uses."""
 
@@ -86,11 +106,8 @@ class WriteAheadLog:
                 f"the write-ahead log folder {folder} is in use by another otelhouse process (pid {busy.holder}); "
                 "give each collector its own collector.wal_dir"
             ) from None
-        id_file = self.folder / "id"
-        if not id_file.exists():
-            id_file.write_text(uuid.uuid4().hex)
         # part of every deduplication token, so a wiped log never reuses a stored batch's token
-        self.wal_id = id_file.read_text().strip()
+        self.wal_id = _log_id(self.folder / "id")
         self.logs = {s: SignalLog(self.folder / s.value, segment_bytes) for s in Signal}
         self.sources = {s: WalSource(self.wal_id, s, self.logs[s], cfg) for s in Signal}
         self.syncs = {s: _GroupSync(self.logs[s], self.sources[s], cfg.retry_after_s) for s in Signal}

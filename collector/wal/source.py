@@ -1,18 +1,46 @@
-"""The writer's side of the write-ahead log: read durable records in order, checkpoint stored ones."""
+"""The writer's side of the write-ahead log: read durable records in order, release stored ones.
+
+Batches are handed out strictly in log order. Each is listed in the checkpoint (range and token)
+before its insert; once stored it waits there until the store's folder has been synced, and only then
+does the checkpoint's `done` move past it (`release`), so a crash or power loss never leaves
+acknowledged records that are neither durable in the store nor in the log. A restart replays the
+listed batches first, as they were.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
+from typing import NamedTuple
 
+from collector.batch import Entry, Pending, PipelineSettings, Refused
 from collector.otlp.model import Signal
-from collector.pipeline import Entry, Pending, PipelineSettings, Refused
 from collector.wal.records import Record
-from collector.wal.segments import Inflight, Position, SignalLog, State
+from collector.wal.segments import SignalLog
+from collector.wal.state import Batch, Position, State, boot_id
+
+
+class Span(NamedTuple):
+    """Where an entry's record is in the log, and when it was appended (wall clock, for the metric)."""
+
+    start: Position
+    end: Position
+    appended_ns: int
+
+
+class Listed:
+    """A batch in the checkpoint, and whether it is stored (not yet synced)."""
+
+    __slots__ = ("batch", "stored")
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.stored = False
 
 
 class WalSource:
-    """Batches of one signal's durable records; a restart first replays the in-flight batch as it was."""
+    """Batches of one signal's durable records; a restart first replays the listed batches."""
 
     def __init__(self, wal_id: str, signal: Signal, log: SignalLog, cfg: PipelineSettings) -> None:
         self.wal_id = wal_id
@@ -20,12 +48,21 @@ class WalSource:
         self.log = log
         self.cfg = cfg
         self.cond = threading.Condition()
-        self.read_pos = log.state.done
+        self.lock = threading.Lock()  # the checkpoint: the writer lists batches, the checkpointer releases
+        self.boot_id = boot_id()
+        state = log.state
+        batches = state.batches
+        if state.boot_id != self.boot_id:
+            # after a reboot the engine may have lost rows whose tokens it kept: insert again (at least once)
+            batches = tuple(Batch(b.start, b.end, f"{b.token}/{self.boot_id[:8]}") for b in batches)
+        self.listed = [Listed(b) for b in batches]
+        self.replay = list(batches)
+        self.read_pos = batches[-1].end if batches else state.done
+        self._save(state.done)
         self.pending = Pending(cfg)
         self.stopping = False
-        self.oldest_ns = 0  # append time of the oldest record not yet stored (0: none)
-        self._replay = log.state.inflight
-        self._inflight = False
+        self.taken = False  # a batch is with the writer and not yet stored
+        self.oldest_ns = 0  # append time (wall clock) of the oldest record not yet stored (0: none)
         self.finished_records = 0  # records appended by this process that are now stored or dropped
 
     # --- called from the event loop --------------------------------------------------------
@@ -47,31 +84,40 @@ class WalSource:
             self.cfg.batch_bytes - self.pending.bytes,
         )
         self.pending.add(_entries(records))
-        if self.pending and not self.oldest_ns:
-            self.oldest_ns = int(self.pending.oldest() * 1e9)
+        if records and not self.oldest_ns:
+            self.oldest_ns = self.pending.entries[0].ref.appended_ns
 
     def _due(self) -> bool:
         if not self.pending:
             return False
         if self.stopping or self.pending.full():
             return True
-        return time.time() - self.pending.oldest() >= self.cfg.batch_age_s
+        return time.monotonic() - self.pending.oldest() >= self.cfg.batch_age_s
 
-    def _replayed_batch(self, inflight: Inflight) -> list[Entry]:
-        records, _ = self.log.read(inflight.start, inflight.end, 1 << 62)
-        self.read_pos = max(self.read_pos, inflight.end)
-        return _entries(records)
+    def _replayed(self) -> list[Entry] | None:
+        """The next listed batch to replay, read as it was; one with no readable record is stored."""
+        while self.replay:
+            batch = self.replay[0]
+            entries = _entries(self.log.read(batch.start, batch.end, 1 << 62)[0])
+            self.replay.pop(0)
+            if entries:
+                if not self.oldest_ns:
+                    self.oldest_ns = entries[0].ref.appended_ns
+                return entries
+            with self.lock:
+                self._listed_of(batch.start).stored = True
+        return None
 
-    def next_batch(self) -> list[Entry] | None:
-        if self._replay is not None:
-            batch = self._replayed_batch(self._replay)
-            if batch:
-                return batch
-            self._replay = None
-        while True:
+    def next_batch(self, block: bool = True) -> list[Entry] | None:
+        """The next batch in log order; None once stopping and drained (or, not blocking, when none)."""
+        batch = self._replayed()
+        while batch is None:
             self._fill()
-            if self._due():
-                return self.pending.take()
+            if self._due() or (not block and self.pending):
+                batch = self.pending.take()
+                break
+            if not block:
+                return None
             with self.cond:
                 if self.read_pos < self.log.synced_end and not self.pending.full():
                     continue
@@ -79,40 +125,90 @@ class WalSource:
                     return None
                 wait = None
                 if self.pending:
-                    wait = max(0.0, self.cfg.batch_age_s - (time.time() - self.pending.oldest()))
+                    wait = max(0.0, self.cfg.batch_age_s - (time.monotonic() - self.pending.oldest()))
                 self.cond.wait(wait)
+        self.taken = True
+        return batch
+
+    def _listed_of(self, position: Position) -> Listed:
+        """The listed batch holding `position` (call holding `lock`)."""
+        for listed in self.listed:
+            if listed.batch.start <= position < listed.batch.end:
+                return listed
+        raise KeyError(position)
+
+    def _find(self, batch: list[Entry]) -> Listed | None:
+        with self.lock:
+            try:
+                return self._listed_of(batch[0].ref.start)
+            except KeyError:
+                return None
 
     def token(self, batch: list[Entry]) -> str:
-        if self._replay is not None:
-            token, self._replay = self._replay.token, None
-            return token
-        start, end = batch[0].ref[0], batch[-1].ref[1]
+        listed = self._find(batch)
+        if listed is not None:
+            return listed.batch.token
+        start, end = batch[0].ref.start, batch[-1].ref.end
         return f"{self.wal_id}:{self.signal}:{start[0]}.{start[1]}-{end[0]}.{end[1]}"
 
     def begin(self, batch: list[Entry], token: str) -> None:
-        self._inflight = True
-        # durable before the insert: after a crash, the same records go again under the same token
-        self.log.save_state(State(self.log.state.done, Inflight(batch[0].ref[0], batch[-1].ref[1], token)), True)
+        """List the batch in the checkpoint, durably, before its first insert (once)."""
+        if self._find(batch) is not None:
+            return  # listed already: a retry, or a replay
+        with self.lock:
+            self.listed.append(Listed(Batch(batch[0].ref.start, batch[-1].ref.end, token)))
+            self._save(self.log.state.done)
 
-    def finish(self, batch: list[Entry], error: BaseException | None) -> None:
-        self._inflight = False
-        if isinstance(error, Refused):
-            return  # given up at shutdown: the records stay in the log for the next start
-        # stored, or rejected as invalid (logged and counted by the writer): either way done
-        self.finished_records += sum(1 for e in batch if e.ref[0] >= self.log.start)
-        self.log.save_state(State(batch[-1].ref[1]), durable=False)
-        self.oldest_ns = int(self.pending.oldest() * 1e9) if self.pending else 0
+    def finish(self, batch: list[Entry], rejected: Mapping[int, str]) -> None:
+        """Mark a batch stored (its rejected payloads, logged and counted by the writer, dropped)."""
+        listed = self._find(batch)
+        if listed is not None:
+            listed.stored = True
+        self.taken = False
+        self.finished_records += sum(1 for e in batch if e.ref.start >= self.log.start)
+        self.oldest_ns = self.pending.entries[0].ref.appended_ns if self.pending else 0
+
+    def give_up(self, batch: list[Entry] | None, error: Refused) -> None:
+        """Shutdown grace is over: the batch stays listed and everything stays in the log for the next start."""
+
+    # --- the checkpointer ------------------------------------------------------------------
+
+    def releasable(self) -> int:
+        """How many listed batches, from the oldest, are stored (to release after the next store sync)."""
+        with self.lock:
+            count = 0
+            while count < len(self.listed) and self.listed[count].stored:
+                count += 1
+            return count
+
+    def release(self, count: int) -> None:
+        """Move `done` past the first `count` listed batches, durably; call only after a store sync."""
+        if not count:
+            return
+        with self.lock:
+            done = self.listed[count - 1].batch.end
+            del self.listed[:count]
+            self._save(done)
+
+    def _save(self, done: Position) -> None:
+        self.log.save_state(State(done, tuple(x.batch for x in self.listed), self.boot_id))
 
     def stop(self) -> None:
         with self.cond:
             self.stopping = True
             self.cond.notify()
 
-    def caught_up(self, position: tuple[int, int]) -> bool:
+    def caught_up(self, position: Position) -> bool:
         """True once everything before `position` is stored."""
-        return self._replay is None and not self._inflight and not self.pending and self.read_pos >= position
+        return (
+            not self.replay
+            and not self.taken
+            and not self.pending
+            and all(x.stored for x in self.listed)
+            and self.read_pos >= position
+        )
 
 
 def _entries(records: list[tuple[Position, Record]]) -> list[Entry]:
-    """Entries for records read from the log; `ref` is the record's (start, end) position."""
-    return [Entry(r.payload, (start, (start[0], start[1] + r.size)), r.appended_ns / 1e9) for start, r in records]
+    """Entries for records read from the log; their age counts from now (monotonic), not the record's stamp."""
+    return [Entry(r.payload, Span(start, (start[0], start[1] + r.size), r.appended_ns)) for start, r in records]

@@ -34,6 +34,11 @@ class ClickHouseSettings:
     secure: bool = setting(False, "use TLS to the server (clickhouse-connect ignores the https scheme)")
     cluster: str = setting("", "cluster name: makes DDL use ON CLUSTER, Replicated* and Distributed tables")
     connect_timeout_s: float = setting(10.0, "seconds to wait for a ClickHouse server to answer")
+    dedup_window: int = setting(
+        10_000,
+        "insert tokens each table remembers to recognise a replay; at least the inserts all collectors "
+        "make into one table while one of them restarts (docs/ingest.md)",
+    )
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,9 @@ class CollectorSettings:
         True, "let ClickHouse decode OTLP protobuf (fast path); false: build every row in Python"
     )
     retry_after_s: int = setting(5, "seconds clients are told to wait (Retry-After) when refused")
+    stop_grace_s: float = setting(
+        20.0, "at shutdown, seconds to store what is due (all signals together); the rest stays in the log"
+    )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pytest
 from collector.metrics import CollectorMetrics
 from collector.otlp.model import Payload, Route, Signal
 from collector.pipeline import Pipeline, PipelineSettings, Refused, Rejected
-from storage.errors import StoreRejected, StoreUnavailable
+from storage.errors import StoreUnavailable
 
 
 def payload(items: int = 1, size: int = 10, signal: Signal = Signal.TRACES, tag: bytes = b"") -> Payload:
@@ -29,14 +29,15 @@ class RecordingSink:
         self.fail_with: list[Exception] = []
         self.tokens: list[str] = []
 
-    def __call__(self, payloads: list[Payload], token: str) -> None:
+    def __call__(self, payloads: list[Payload], token: str) -> dict[int, str]:
         self.tokens.append(token)
         self.gate.wait(10)
         if self.fail_with:
             raise self.fail_with.pop(0)
-        if any(p.body.startswith(b"BAD") for p in payloads):
-            raise StoreRejected("Code: 27. Cannot parse input")
-        self.batches.append(payloads)
+        # as storage.writer.write_payloads does: bad payloads are left out and named, the rest stored
+        rejected = {i: "Code: 27. Cannot parse input" for i, p in enumerate(payloads) if p.body.startswith(b"BAD")}
+        self.batches.append([p for i, p in enumerate(payloads) if i not in rejected])
+        return rejected
 
 
 def make(sink: RecordingSink, **cfg) -> Pipeline:

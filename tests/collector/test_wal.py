@@ -16,7 +16,8 @@ from collector.otlp.model import Payload, Route, Signal
 from collector.pipeline import Pipeline, PipelineSettings, Refused
 from collector.wal.log import WalUnavailable, WriteAheadLog
 from collector.wal.records import Corrupt, decode, encode, parse_header
-from collector.wal.segments import SignalLog, State
+from collector.wal.segments import SignalLog
+from collector.wal.state import State
 from storage import Store
 from storage.errors import StoreUnavailable
 from tests.collector.test_http_errors import span_request
@@ -92,7 +93,7 @@ def test_segments_rotate_and_stored_ones_are_deleted(tmp_path: Path) -> None:
     _write(log, *payloads)
     assert len(list(tmp_path.glob("*.wal"))) == 4
     records, end = log.read(log.state.done, log.synced_end, 3)
-    log.save_state(State(end), durable=True)
+    log.save_state(State(end))
     assert len(list(tmp_path.glob("*.wal"))) == 2
     assert log.backlog_bytes() == records[0][1].size
     log.close()
@@ -132,7 +133,7 @@ async def test_acknowledged_data_survives_an_outage_and_restart(store: Store, tm
     assert wal.backlog_bytes() > 0
     backlog = wal.stats()["traces"]
     assert backlog["records"] == 5 and backlog["bytes"] == wal.backlog_bytes() and backlog["oldest_age_s"] > 0
-    pipeline.writers[Signal.TRACES].cfg = PipelineSettings(stop_timeout_s=0.2)
+    pipeline.cfg = PipelineSettings(stop_grace_s=0.2)
     await asyncio.to_thread(pipeline.stop)
     wal.close()
     assert stored_names(store) == []
@@ -163,8 +164,8 @@ async def test_inflight_batch_is_replayed_under_its_token(store: Store, tmp_path
     await pipeline.submit(spans_payload(0, n=3))
     await asyncio.to_thread(crashed.wait, 10)
     assert stored_names(store) == ["op0", "op1", "op2"]
-    inflight = wal.logs[Signal.TRACES].state.inflight
-    assert inflight is not None
+    listed = wal.logs[Signal.TRACES].state.batches
+    assert len(listed) == 1
     for signal in (Signal.LOGS, Signal.METRICS):
         await asyncio.to_thread(pipeline.writers[signal].stop)
     wal.close()
@@ -182,7 +183,7 @@ async def test_inflight_batch_is_replayed_under_its_token(store: Store, tmp_path
     await pipeline.submit(spans_payload(100, n=1))
     await asyncio.to_thread(pipeline.stop)
     wal.close()
-    assert tokens[0] == inflight.token
+    assert tokens[0] == listed[0].token
     assert stored_names(store) == ["op0", "op1", "op100", "op2"]
 
 
@@ -204,7 +205,7 @@ async def test_quota_refuses_with_503_while_store_is_down(tmp_path: Path) -> Non
         await pipeline.submit(payload)
     assert not err.value.overloaded and "collector.wal_max_bytes" in str(err.value)
     assert err.value.retry_after == 3
-    pipeline.writers[Signal.TRACES].cfg = PipelineSettings(stop_timeout_s=0.1)
+    pipeline.cfg = PipelineSettings(stop_grace_s=0.1)
     await asyncio.to_thread(pipeline.stop)
     wal.close()
 
