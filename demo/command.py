@@ -77,15 +77,15 @@ def run_backfill(settings: Settings, endpoint: str, duration: str) -> int:
     return 0
 
 
-def _watch_parent(stop: threading.Event) -> None:
+def _watch_parent(stop: threading.Event, parent: int) -> None:
     """Stop when the process that started this one is gone (a demo never outlives its server)."""
-    parent = os.getppid()
-    while not stop.wait(1.0):
-        if os.getppid() != parent:
-            stop.set()
+    while os.getppid() == parent:
+        if stop.wait(1.0):
+            return
+    stop.set()
 
 
-def run_live_demo(settings: Settings, endpoint: str) -> int:
+def run_live_demo(settings: Settings, endpoint: str, parent_pid: int | None = None) -> int:
     """Run the shop until SIGINT/SIGTERM or the parent process goes away; return the exit code."""
     from demo.live import LiveShop, cpu_seconds, run_live
 
@@ -95,7 +95,9 @@ def run_live_demo(settings: Settings, endpoint: str) -> int:
     # Linux: the kernel also sends SIGTERM at once if the parent dies (SIGKILL, crash)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    threading.Thread(target=_watch_parent, args=(stop,), name="demo-parent", daemon=True).start()
+    # the server's pid when it started us: a parent that died before this line is caught too
+    parent = parent_pid or os.getppid()
+    threading.Thread(target=_watch_parent, args=(stop, parent), name="demo-parent", daemon=True).start()
     shop = LiveShop(endpoint, ingest_headers(settings), settings.demo.export_interval_s)
     log.info(
         "demo shop running: frontend, checkout, payments, inventory, email (deployment.environment=demo)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -24,7 +25,7 @@ class DemoProcess:
 
     def __init__(self, endpoint: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "otelhouse", "demo", "--endpoint", endpoint],
+            [sys.executable, "-m", "otelhouse", "demo", "--endpoint", endpoint, "--parent-pid", str(os.getpid())],
             stdin=subprocess.DEVNULL,
         )
         log.info("demo shop started", extra={"pid": self.proc.pid, "endpoint": endpoint})

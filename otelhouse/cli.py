@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         "carries deployment.environment=demo. `otelhouse serve` starts it in development unless --no-demo.",
     )
     demo.add_argument("--endpoint", metavar="URL", help="collector OTLP/HTTP base URL (default: from [collector])")
+    # set by `serve`: the demo stops once that process is gone, even if it died before the demo started
+    demo.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     demo.add_argument(
         "--backfill",
         metavar="DURATION",
@@ -104,7 +106,7 @@ def _demo(args: argparse.Namespace) -> int:
     endpoint = args.endpoint or collector_endpoint(settings)
     if args.backfill:
         return run_backfill(settings, endpoint, args.backfill)
-    return run_live_demo(settings, endpoint)
+    return run_live_demo(settings, endpoint, args.parent_pid)
 
 
 def quiet_grpc_core() -> None:
