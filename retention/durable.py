@@ -7,43 +7,21 @@ import logging
 import os
 from pathlib import Path
 
+from otelhouse.durable import fsync_path, write_atomic
+
 log = logging.getLogger(__name__)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename or delete in `folder` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_file(path: Path) -> None:
-    """Flush a file that another writer (ClickHouse) wrote to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def publish(tmp: Path, final: Path) -> None:
     """Sync a finished temporary file and rename it over `final`, so `final` is whole or absent."""
-    fsync_file(tmp)
+    fsync_path(tmp)
     os.replace(tmp, final)
-    fsync_folder(final.parent)
+    fsync_path(final.parent)
 
 
 def write_json(path: Path, data: dict) -> None:
     """Write `data` as JSON to `path` atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w") as fh:
-        json.dump(data, fh, default=str, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_folder(path.parent)
+    write_atomic(path, json.dumps(data, default=str, indent=1, sort_keys=True).encode())
 
 
 def read_json(path: Path) -> dict | None:
@@ -64,4 +42,4 @@ def remove(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         return
-    fsync_folder(path.parent)
+    fsync_path(path.parent)

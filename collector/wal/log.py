@@ -14,7 +14,8 @@ from collector.otlp.model import Payload, Signal
 from collector.wal.records import encode
 from collector.wal.segments import SignalLog
 from collector.wal.source import WalSource
-from collector.wal.state import Position, write_atomic
+from collector.wal.state import Position
+from otelhouse.durable import write_atomic
 from otelhouse.folderlock import FolderBusy, FolderLock
 
 log = logging.getLogger(__name__)

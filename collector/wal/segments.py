@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from collector.wal.records import HEADER_SIZE, MAGIC, Corrupt, Record, decode, parse_header
-from collector.wal.state import Position, State, fsync_dir, load_state, save_state
+from collector.wal.state import Position, State, load_state, save_state
+from otelhouse.durable import fsync_path
 
 log = logging.getLogger(__name__)
 SUFFIX = ".wal"
@@ -98,7 +99,7 @@ class SignalLog:
             if fd is not None:
                 self.fsync(fd)
             if new_files:
-                fsync_dir(self.folder)
+                fsync_path(self.folder)
         finally:
             for old_fd in old:
                 os.close(old_fd)

@@ -1,4 +1,4 @@
-"""One signal's checkpoint on disk, and the atomic file writes every state file of the log uses.
+"""One signal's checkpoint on disk.
 
 The checkpoint says how far everything is durably stored (`done`: records before it may be deleted)
 and which batches were handed to storage since (`batches`: range and deduplication token, in log
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from otelhouse.durable import write_atomic
 
 log = logging.getLogger(__name__)
 Position = tuple[int, int]  # (segment number, byte offset)
@@ -43,29 +44,6 @@ def boot_id() -> str:
         return BOOT_ID_FILE.read_text().strip()
     except OSError:
         return ""
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` by `data` durably: write a temporary file, fsync it, rename it, fsync the folder."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
 
 
 def _position(value: object) -> Position:
