@@ -80,8 +80,13 @@ def test_calls_abandoned_mid_message_are_counted_as_client_events(server: Server
             sock.sendall(c.grpc_message_start(1_000_000, b"x" * 1000))
             time.sleep(0.1)
             sock.close()  # the connection goes away mid-message
-        time.sleep(1)
-    after = server.metric("otelhouse_collector_client_events_total", protocol="grpc", reason=reason)
+        # counted once grpc reports each stream gone: allow a loaded machine its time
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            after = server.metric("otelhouse_collector_client_events_total", protocol="grpc", reason=reason)
+            if after - before >= 10:
+                break
+            time.sleep(0.2)
     assert after - before == 10
     assert server.metric("otelhouse_collector_requests_total", protocol="grpc", code="INTERNAL") == 0
 
@@ -92,7 +97,7 @@ def test_invalid_keys_are_unauthenticated_and_stay_out_of_the_log(server: Server
             for _ in range(20):
                 sock = c.grpc_open(server.grpc_port, key)
                 sock.sendall(c.frame(c.DATA, c.END_STREAM, 1, b"\x00\x00\x00\x00\x00"))
-                assert c.grpc_status(sock, 5) in ("grpc-status 16", "ended")
+                assert c.grpc_status(sock, 20) in ("grpc-status 16", "ended")
                 sock.close()
         assert export(server, c.spans_body("never"), "wrong-grpc-secret-0xBEEF") == "UNAUTHENTICATED"
     log = server.log_text()
