@@ -68,7 +68,9 @@ def test_many_concurrent_large_messages_stay_within_the_body_budget(server: Serv
         ThreadPoolExecutor(30) as pool,
     ):
         codes = list(pool.map(lambda _: export(server, body, KEY), range(60)))
-    assert set(codes) <= {"OK rejected=0", "RESOURCE_EXHAUSTED"} and "OK rejected=0" in codes, set(codes)
+    # UNAVAILABLE: refused while storage lags (retryable, never acknowledged), seen on a loaded machine
+    allowed = {"OK rejected=0", "RESOURCE_EXHAUSTED", "UNAVAILABLE"}
+    assert set(codes) <= allowed and "OK rejected=0" in codes, set(codes)
 
 
 def test_calls_abandoned_mid_message_are_counted_as_client_events(server: Server) -> None:
