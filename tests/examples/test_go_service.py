@@ -79,7 +79,8 @@ def test_go_service_traces_metrics_and_logs_join(go_service_binary, chdb_path, s
             # Prometheus stale markers, NaN, after them: skipped)
             counted = wait_rows(
                 live,
-                "SELECT sum(v) FROM (SELECT argMaxIf(Value, TimeUnix, NOT isNaN(Value)) AS v FROM {db}.otel_metrics_sum "
+                "SELECT sum(v) FROM (SELECT argMaxIf(Value, TimeUnix, NOT isNaN(Value)) AS v "
+                "FROM {db}.otel_metrics_sum "
                 "WHERE ServiceName = 'checkout' AND MetricName = 'http_requests_total' "
                 "AND Attributes['handler'] = 'checkout' GROUP BY Attributes)",
                 lambda r: r[0][0] == REQUESTS,
@@ -98,7 +99,8 @@ def test_go_service_traces_metrics_and_logs_join(go_service_binary, chdb_path, s
         assert by_status == {"200": statuses[200], "502": statuses[502]}
         placed = select(
             live,
-            "SELECT argMaxIf(Value, TimeUnix, NOT isNaN(Value)) FROM {db}.otel_metrics_sum WHERE MetricName = 'orders_placed_total'",
+            "SELECT argMaxIf(Value, TimeUnix, NOT isNaN(Value)) FROM {db}.otel_metrics_sum "
+            "WHERE MetricName = 'orders_placed_total'",
         )
         assert placed == [(statuses[200],)]
         histogram = select(
