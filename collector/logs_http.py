@@ -45,7 +45,6 @@ _THREAD_BYTES = 64 * 1024
 class LogRoutes:
     receiver: Receiver
     limits: LineLimits
-    max_body: int
     max_decompressed: int
     lines: Counter  # otelhouse_collector_log_lines_total{format, outcome}
 
@@ -170,7 +169,7 @@ post_json_lines = _route("jsonlines", True, _json_lines)
 post_loki_push = _route("loki", False, _loki_push)
 
 
-def add_log_routes(app: web.Application, receiver: Receiver, limits: LineLimits, max_body: int, max_decompressed: int):
+def add_log_routes(app: web.Application, receiver: Receiver, limits: LineLimits, max_decompressed: int):
     """Register the JSON-lines and Loki push routes, with their line counter on the collector's registry."""
     lines = Counter(
         "otelhouse_collector_log_lines",
@@ -178,7 +177,7 @@ def add_log_routes(app: web.Application, receiver: Receiver, limits: LineLimits,
         ["format", "outcome"],
         registry=receiver.metrics.registry,
     )
-    app[ROUTES_KEY] = LogRoutes(receiver, limits, max_body, max_decompressed, lines)
+    app[ROUTES_KEY] = LogRoutes(receiver, limits, max_decompressed, lines)
     app.router.add_post(JSON_LINES_PATH, post_json_lines)
     for path in LOKI_PATHS:
         app.router.add_post(path, post_loki_push)
