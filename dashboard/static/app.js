@@ -120,6 +120,8 @@ const OH = (() => {
     return Plotly.react(host, data, merged, { displaylogo: false, responsive: true, ...config });
   }
   const sec = (t) => new Date(t * 1000);
+  // A time axis over the page's whole range, so a burst of data is not stretched across the chart.
+  const windowAxis = (w) => ({ range: [sec(w.start_ns / 1e9), sec(w.end_ns / 1e9)] });
 
   function sparkline(points, key) {
     const w = 120, h = 28, svgNS = "http://www.w3.org/2000/svg";
@@ -198,5 +200,5 @@ const OH = (() => {
 
   document.addEventListener("DOMContentLoaded", () => { initPicker(); initNav(); initTheme(); });
   window.addEventListener("load", () => notify());
-  return { state, set, onChange, el, api, link, timeParams, dur, pct, rate, time, change, table, plot, sec, sparkline, setRange, zoomToRange, colour, tzName };
+  return { state, set, onChange, el, api, link, timeParams, dur, pct, rate, time, change, table, plot, sec, windowAxis, sparkline, setRange, zoomToRange, colour, tzName };
 })();

@@ -87,7 +87,7 @@
     await plot(chart, levels.map((lv) => {
       const pts = h.buckets.filter((b) => b.level === lv);
       return { type: "bar", name: lv, x: pts.map((b) => sec(b.t + h.window.step_s / 2)), y: pts.map((b) => b.n), marker: { color: LEVEL_COLOURS[lv] }, width: h.window.step_s * 900 };
-    }), { barmode: "stack", dragmode: "zoom", xaxis: { range: [sec(h.window.start_ns / 1e9), sec(h.window.end_ns / 1e9)] }, yaxis: { fixedrange: true } });
+    }), { barmode: "stack", dragmode: "zoom", xaxis: OH.windowAxis(h.window), yaxis: { fixedrange: true } });
     OH.zoomToRange(chart);
   });
 })();

@@ -43,7 +43,7 @@
     if (d.exemplars.length && !["rate", "increase"].includes(agg)) traces.push({ type: "scatter", mode: "markers", name: "exemplars", x: d.exemplars.map((e) => sec(e.ts_ns / 1e9)), y: d.exemplars.map((e) => e.value), customdata: d.exemplars.map((e) => e.trace_id), marker: { symbol: "diamond", size: 9, color: "#b07aa1" }, hovertemplate: "%{y}<br>trace %{customdata}<extra></extra>" });
     document.getElementById("exemplar-note").hidden = traces.length === d.series.length;
     const chart = document.getElementById("chart-series");
-    await plot(chart, traces, { yaxis: { title: { text: `${agg}${meta && meta.unit ? " (" + meta.unit + ")" : ""}` } }, showlegend: true });
+    await plot(chart, traces, { xaxis: OH.windowAxis(d.window), yaxis: { title: { text: `${agg}${meta && meta.unit ? " (" + meta.unit + ")" : ""}` } }, showlegend: true });
     OH.zoomToRange(chart);
     if (!chart.dataset.click) { chart.dataset.click = "1"; chart.on("plotly_click", (ev) => { const id = ev.points[0]?.customdata; if (id) location.href = link("/traces/" + id); }); }
   });

@@ -35,7 +35,7 @@
       x: d.traces.map((t) => sec(t.start_ns / 1e9)), y: d.traces.map((t) => t.duration_ns / 1e6), customdata: d.traces.map((t) => t.trace_id),
       text: d.traces.map((t) => `${t.root_service}: ${t.root}`), mode: "markers", type: "scatter",
       marker: { size: 8, color: d.traces.map((t) => (t.errors ? "#e15759" : "#4e79a7")) }, hovertemplate: "%{text}<br>%{y:.2f} ms<extra></extra>",
-    }], { yaxis: { title: { text: "ms" } }, showlegend: false });
+    }], { xaxis: OH.windowAxis(d.window), yaxis: { title: { text: "ms" } }, showlegend: false });
     if (!host.dataset.click) { host.dataset.click = "1"; host.on("plotly_click", (ev) => { const id = ev.points[0]?.customdata; if (id) location.href = link("/traces/" + id); }); }
   });
 })();
