@@ -29,15 +29,17 @@
     const t = d.over_time.map((x) => sec(x.t));
     const chartErr = document.getElementById("chart-errors");
     plot(chartErr, [
-      { x: t, y: d.over_time.map((x) => x.errors / x.calls), name: "error rate", type: "scatter", mode: "lines", line: { color: "#e15759" } },
-      { x: t, y: d.over_time.map((x) => x.calls / d.window.step_s), name: "requests/s", type: "scatter", mode: "lines", yaxis: "y2", line: { color: "#4e79a7" } },
+      { x: t, y: d.over_time.map((x) => x.errors / x.calls), name: "error rate", type: "scatter", mode: "lines+markers", marker: { size: 4 }, line: { color: "#e15759" } },
+      { x: t, y: d.over_time.map((x) => x.calls / d.window.step_s), name: "requests/s", type: "scatter", mode: "lines+markers", marker: { size: 4 }, yaxis: "y2", line: { color: "#4e79a7" } },
     ], { margin: { l: 50, r: 55, t: 24, b: 36 }, xaxis: OH.windowAxis(d.window), yaxis: { tickformat: ".1%", title: { text: "errors" } }, yaxis2: { overlaying: "y", side: "right", rangemode: "tozero", title: { text: "req/s" } } });
     OH.zoomToRange(chartErr);
     const ts = [...new Set(d.heatmap.map((h) => h.t))], les = [...new Set(d.heatmap.map((h) => h.le_ns))].sort((a, b) => a - b);
     const z = les.map(() => ts.map(() => 0));
     for (const h of d.heatmap) z[les.indexOf(h.le_ns)][ts.indexOf(h.t)] = h.n;
     const chartHeat = document.getElementById("chart-heatmap");
-    plot(chartHeat, [{ x: ts.map(sec), y: les.map((l) => "≤ " + dur(l)), z, type: "heatmap", colorscale: "Viridis", hovertemplate: "%{x}<br>%{y}: %{z} spans<extra></extra>" }],
+    // one column alone has no neighbour to size it by: give its width (a step) explicitly
+    const columns = ts.length === 1 ? { x0: sec(ts[0]), dx: d.window.step_s * 1000 } : { x: ts.map(sec) };
+    plot(chartHeat, [{ ...columns, y: les.map((l) => "≤ " + dur(l)), z, type: "heatmap", colorscale: "Viridis", hovertemplate: "%{x}<br>%{y}: %{z} spans<extra></extra>" }],
       { xaxis: OH.windowAxis(d.window), yaxis: { type: "category", rangemode: "normal" }, margin: { l: 80, r: 10, t: 24, b: 36 } });
     OH.zoomToRange(chartHeat);
     edges(document.getElementById("callers"), d.callers, "caller");
