@@ -124,6 +124,7 @@ def test_acknowledged_items_survive_kills_stops_and_outages(tmp_path: Path) -> N
         "OTELHOUSE_DASHBOARD_HOST": "127.0.0.1",
         "OTELHOUSE_DASHBOARD_PORT": str(dash),
         "OTELHOUSE_RETENTION_ENABLED": "false",
+        "OTELHOUSE_DEMO_ENABLED": "false",
         "OTELHOUSE_LOG_FORMAT": "json",
     }
     http_url = f"http://127.0.0.1:{http}"

@@ -52,6 +52,7 @@ def test_store_disk_full_then_freed(tmp_path: Path) -> None:
         "OTELHOUSE_DASHBOARD_HOST": "127.0.0.1",
         "OTELHOUSE_DASHBOARD_PORT": str(dash),
         "OTELHOUSE_RETENTION_ENABLED": "false",
+        "OTELHOUSE_DEMO_ENABLED": "false",
         "OTELHOUSE_LOG_FORMAT": "json",
     }
     url = f"http://127.0.0.1:{http}"
