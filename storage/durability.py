@@ -16,6 +16,7 @@ from collections.abc import Callable
 from clickhouse_connect.driver import Client
 
 from storage.schema import TABLES, SchemaOptions
+from storage.tables import engine_full, table_settings
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,8 @@ def reconcile_durability(
     changed = []
     for obj in TABLES:
         table = opts.local(obj)
-        engine_full = client.query(
-            "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {t:String}",
-            parameters={"db": opts.database, "t": table},
-        ).result_rows[0][0]
-        missing = {k: v for k, v in wanted.items() if f"{k} = {v}" not in engine_full}
+        current = table_settings(engine_full(client, opts.database, table))
+        missing = {k: v for k, v in wanted.items() if current.get(k) != str(v)}
         if not missing:
             continue
         assignments = ", ".join(f"{k} = {int(v)}" for k, v in missing.items())

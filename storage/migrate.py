@@ -17,6 +17,7 @@ from storage.schema import (
     render,
     ttl_expression,
 )
+from storage.tables import engine_full
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +70,10 @@ def apply_migrations(client: Client, opts: SchemaOptions, progress: Callable[[st
 
 
 def _current_ttl(client: Client, opts: SchemaOptions, table: str) -> str:
-    engine_full = client.query(
-        "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {t:String}",
-        parameters={"db": opts.database, "t": table},
-    ).result_rows[0][0]
-    if " TTL " not in engine_full:
+    engine = engine_full(client, opts.database, table)
+    if " TTL " not in engine:
         return ""
-    return engine_full.split(" TTL ", 1)[1].split(" SETTINGS ", 1)[0].strip()
+    return engine.split(" TTL ", 1)[1].split(" SETTINGS ", 1)[0].strip()
 
 
 def reconcile_ttl(client: Client, opts: SchemaOptions, progress: Callable[[str], None] | None = None) -> list[str]:

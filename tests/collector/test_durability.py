@@ -27,6 +27,7 @@ from collector.wal.segments import SignalLog
 from storage import Store
 from storage.errors import StoreUnavailable
 from storage.schema import TABLES
+from storage.tables import engine_full, table_settings
 from tests.collector.test_wal import spans_payload, stored_names
 
 CFG = PipelineSettings(batch_items=1000, batch_age_s=0.02, retry_after_s=3, checkpoint_interval_s=0.05)
@@ -319,14 +320,24 @@ def test_dedup_window_follows_the_settings(store: Store) -> None:
     opts = replace(store.opts, dedup_window=54_321, fsync_parts=True)
     Store(store.target, opts).migrate()
     for table in TABLES:
-        engine = store.call(
-            lambda c, t=table: c.query(
-                "SELECT engine_full FROM system.tables WHERE database = {d:String} AND name = {t:String}",
-                parameters={"d": store.database, "t": t},
-            ).result_rows[0][0]
-        )
-        assert "non_replicated_deduplication_window = 54321" in engine, table
-        assert "fsync_after_insert = 1" in engine and "fsync_part_directory = 1" in engine, table
+        settings = table_settings(store.call(lambda c, t=table: engine_full(c, store.database, t)))
+        assert settings["non_replicated_deduplication_window"] == "54321", table
+        assert settings["fsync_after_insert"] == settings["fsync_part_directory"] == "1", table
+
+
+def test_a_window_whose_digits_begin_the_current_one_is_still_applied(store: Store) -> None:
+    """10000 -> 1000: the settings are compared by name and value, not found as a substring."""
+    for window in (10_000, 1_000):
+        Store(store.target, replace(store.opts, dedup_window=window)).migrate()
+    for table in TABLES:
+        settings = table_settings(store.call(lambda c, t=table: engine_full(c, store.database, t)))
+        assert settings["non_replicated_deduplication_window"] == "1000", table
+
+
+def test_table_settings_are_parsed_exactly() -> None:
+    engine = "MergeTree ORDER BY (a, b) TTL t + toIntervalDay(3) SETTINGS index_granularity = 8192, x_y = 'a, b = 1'"
+    assert table_settings(engine) == {"index_granularity": "8192", "x_y": "'a, b = 1'"}
+    assert table_settings("MergeTree ORDER BY a") == {}
 
 
 # --- 8. a clock stepped backwards -------------------------------------------------------------------
