@@ -42,6 +42,12 @@ class _Handler(RequestHandler):
         if was_open and self.transport is None:
             self.on_event("header_timeout" if self.head_pending else "idle_timeout")
 
+    async def start(self) -> None:
+        # A connection can be lost before this task first runs (a client's reset, or the cap closing
+        # it at once); aiohttp 3.x then fails an assert and logs a traceback at error level.
+        if self._manager is not None:
+            await super().start()
+
     def log_exception(self, *args: Any, **kw: Any) -> None:
         # aiohttp logs a malformed request with a traceback holding the client's bytes
         exc = kw.get("exc_info")

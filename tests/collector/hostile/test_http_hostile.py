@@ -175,6 +175,7 @@ def test_connections_past_the_cap_are_closed_at_once(server: Server) -> None:
     refused = server.metric("otelhouse_collector_client_events_total", reason="too_many_connections") - before
     # the probe's and the good sender's connections count against the cap too (and may be refused)
     assert closed == 20 and 20 <= refused <= 30
+    assert "Task exception was never retrieved" not in server.log_text()  # aiohttp's race, see http_server
 
 
 def _deep_json_value(levels: int) -> dict:
