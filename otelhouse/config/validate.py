@@ -34,6 +34,9 @@ def validate(s: Settings) -> list[str]:
             problems.append(f"clickhouse.{key} must be letters, digits and underscores, got {value!r}")
     if ch.connect_timeout_s <= 0:
         problems.append("clickhouse.connect_timeout_s must be more than 0")
+    if ch.dedup_window < 1:
+        # a window of 0 turns deduplication off, and a replay after a crash would store rows twice
+        problems.append(f"clickhouse.dedup_window must be at least 1, got {ch.dedup_window}")
     problems += _port_problem("collector.http_port", s.collector.http_port)
     problems += _port_problem("collector.grpc_port", s.collector.grpc_port)
     problems += _port_problem("dashboard.port", s.dashboard.port)
@@ -67,6 +70,9 @@ def validate(s: Settings) -> list[str]:
         "decompress_threads",
         "max_name_length",
         "max_log_body_length",
+        "wal_max_bytes",
+        "wal_segment_bytes",
+        "stop_grace_s",
     ):
         if getattr(s.collector, key) <= 0:
             problems.append(f"collector.{key} must be more than 0, got {getattr(s.collector, key)}")

@@ -129,6 +129,10 @@ def test_bad_config_file_names_file_key_and_type(tmp_path: Path, text: str, frag
         ({"OTELHOUSE_CLICKHOUSE_URL": "mysql://x"}, "clickhouse.url must start with chdb://"),
         ({"OTELHOUSE_CLICKHOUSE_DATABASE": "a;drop"}, "clickhouse.database must be letters"),
         ({"OTELHOUSE_LOG_LEVEL": "loud"}, "log.level must be one of"),
+        ({"OTELHOUSE_CLICKHOUSE_DEDUP_WINDOW": "0"}, "clickhouse.dedup_window must be at least 1, got 0"),
+        ({"OTELHOUSE_COLLECTOR_WAL_SEGMENT_BYTES": "0"}, "collector.wal_segment_bytes must be more than 0"),
+        ({"OTELHOUSE_COLLECTOR_WAL_MAX_BYTES": "-1"}, "collector.wal_max_bytes must be more than 0"),
+        ({"OTELHOUSE_COLLECTOR_STOP_GRACE_S": "0"}, "collector.stop_grace_s must be more than 0"),
         ({"OTELHOUSE_DASHBOARD_SESSION_KEY_FILE": "/nonexistent/k"}, "cannot be read"),
     ],
 )
