@@ -79,18 +79,19 @@ async def _start(settings: Settings, store: Store, parts: set[str], running: Run
     from collector.app import METRICS_KEY, collector_runner, start_collector
     from collector.otlp_grpc import GrpcBindError
     from dashboard.app import create_app as create_dashboard
+    from dashboard.auth.state import AUTH_KEY, startup_problem
     from retention.health import RetentionCollector
     from retention.scheduler import start_retention
 
     c, d = settings.collector, settings.dashboard
-    retention = None
+    retention = collector_app = None
     if "retention" in parts and settings.retention.enabled:
         retention = start_retention(settings, store)
         running.stoppers.append(_async(retention.stop))
         log.info("retention scheduler running", extra={"part": "retention"})
     if "collector" in parts:
         try:
-            app = await start_collector(settings, store, running.stoppers)
+            app = collector_app = await start_collector(settings, store, running.stoppers)
         except GrpcBindError as exc:
             raise bind_problem(exc, c.host, c.grpc_port, "collector.grpc_port") from None
         if retention is not None:
@@ -100,7 +101,12 @@ async def _start(settings: Settings, store: Store, parts: set[str], running: Run
             collector_runner(app, settings), c.host, c.http_port, running, "collector", "collector.http_port"
         )
     if "dashboard" in parts:
+        problem = startup_problem(settings)
+        if problem:
+            raise StartupError(f"dashboard: {problem}")
         app = create_dashboard(settings, store)
+        if collector_app is not None:  # the dashboard's login and refusal counters join the collector's /metrics
+            collector_app[METRICS_KEY].registry.register(app[AUTH_KEY].metrics.registry)
         if retention is not None:
             _add_ready_check(app, retention.health.problem)
         await _serve_app(_plain_runner(app), d.host, d.port, running, "dashboard", "dashboard.port")

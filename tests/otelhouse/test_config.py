@@ -129,7 +129,7 @@ def test_bad_config_file_names_file_key_and_type(tmp_path: Path, text: str, frag
         ({"OTELHOUSE_CLICKHOUSE_URL": "mysql://x"}, "clickhouse.url must start with chdb://"),
         ({"OTELHOUSE_CLICKHOUSE_DATABASE": "a;drop"}, "clickhouse.database must be letters"),
         ({"OTELHOUSE_LOG_LEVEL": "loud"}, "log.level must be one of"),
-        ({"OTELHOUSE_DASHBOARD_SESSION_KEY_FILE": "/nonexistent/k"}, "cannot be read"),
+        ({"OTELHOUSE_AUTH_SESSION_KEYS_FILE": "/nonexistent/k"}, "cannot be read"),
     ],
 )
 def test_bad_environment_is_named(env: dict[str, str], fragment: str) -> None:
@@ -144,7 +144,7 @@ def test_config_show_redacts_secrets_and_names_sources(tmp_path: Path) -> None:
         {
             "OTELHOUSE_CLICKHOUSE_URL": "http://otel:hunter2pass@ch.example:8123/otel",
             "OTELHOUSE_COLLECTOR_API_KEYS": "ingest-key-aaaa,ingest-key-bbbb",
-            "OTELHOUSE_DASHBOARD_SESSION_KEY_FILE": str(key_file),
+            "OTELHOUSE_AUTH_SESSION_KEYS_FILE": str(key_file),
         }
     )
     shown = render_settings(s)
@@ -152,7 +152,7 @@ def test_config_show_redacts_secrets_and_names_sources(tmp_path: Path) -> None:
         assert secret not in shown
     assert 'url = "http://otel:***@ch.example:8123/otel"' in shown
     assert 'api_keys = ["***", "***"]  # env OTELHOUSE_COLLECTOR_API_KEYS' in shown
-    assert f'session_key = "***"  # secret file {key_file}' in shown
+    assert f'session_keys = ["***"]  # secret file {key_file}' in shown
 
 
 def test_production_refuses_file_embedded_and_default_secrets(tmp_path: Path) -> None:
@@ -168,7 +168,7 @@ url = "http://u:pw-in-file@ch:8123/db"
     s = load_settings({"OTELHOUSE_CONFIG": str(cfg), "OTELHOUSE_ENV": "production"})
     problems = "\n".join(production_problems(s))
     assert "collector.api_keys is written in" in problems and "OTELHOUSE_COLLECTOR_API_KEYS_FILE" in problems
-    assert "dashboard.session_key is not set" in problems
+    assert "auth.session_keys is not set" in problems
     assert "clickhouse.url in" in problems and "embeds a password" in problems
     assert "pw-in-file" not in problems
 
