@@ -18,5 +18,5 @@ def render(request: web.Request, template: str, **context: object) -> web.Respon
     """Render an autoescaped template to an HTML response."""
     from dashboard.auth.identity import template_context  # the auth package renders through here too
 
-    html = request.app[JINJA_KEY].get_template(template).render(auth=template_context(request), **context)
+    html = request.app[JINJA_KEY].get_template(template).render(account=template_context(request), **context)
     return web.Response(text=html, content_type="text/html")

@@ -12,8 +12,6 @@ from dashboard.auth.signing import Session, decode_session
 from dashboard.auth.state import AUTH_KEY, AuthState
 
 COOKIE = "otelhouse_session"
-IDENTITY = "otelhouse.identity"  # request key: Identity | None
-SESSION = "otelhouse.session"  # request key: the cookie's Session (perhaps of a visitor not signed in) | None
 
 
 @dataclass(frozen=True)
@@ -21,6 +19,11 @@ class Identity:
     user: str
     role: str
     via: str  # session, token, proxy or open
+
+
+IDENTITY = web.RequestKey("identity", Identity | None)
+# the cookie's session, perhaps of a visitor who has only opened the login form
+SESSION = web.RequestKey("session", Session | None)
 
 
 class Refused(Exception):
@@ -98,10 +101,19 @@ def identify(request: web.Request) -> Identity | None:
     return None
 
 
-def csrf_token(request: web.Request) -> str:
-    """Return the CSRF token for forms on this page ('' when the visitor has no session cookie yet)."""
+def csrf_subject(request: web.Request) -> str:
+    """Return what a form's CSRF token is bound to: the session, or the user a trusted proxy names; else ''."""
     session = request.get(SESSION)
-    return request.app[AUTH_KEY].signer.csrf_token(session.sid) if session else ""
+    if session is not None:
+        return session.sid
+    who = request.get(IDENTITY)
+    return f"proxy:{who.user}" if who is not None and who.via == "proxy" else ""
+
+
+def csrf_token(request: web.Request) -> str:
+    """Return the CSRF token for forms on this page ('' when there is nothing to bind it to)."""
+    subject = csrf_subject(request)
+    return request.app[AUTH_KEY].signer.csrf_token(subject) if subject else ""
 
 
 def template_context(request: web.Request) -> dict:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from dashboard.appstate import render
 from dashboard.auth.access import BUILTIN_ROLES, home_of, may_see
-from dashboard.auth.identity import IDENTITY, SESSION, Refused, identify
+from dashboard.auth.identity import IDENTITY, Refused, csrf_subject, identify
 from dashboard.auth.state import AUTH_KEY
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -50,10 +50,8 @@ def refusal(request: web.Request, status: int, message: str) -> web.Response:
 
 
 async def _csrf_ok(request: web.Request) -> bool:
-    session = request[SESSION]
-    form = await request.post()
-    token = form.get("csrf", "")
-    return session is not None and request.app[AUTH_KEY].signer.csrf_ok(session.sid, str(token))
+    token = (await request.post()).get("csrf", "")
+    return request.app[AUTH_KEY].signer.csrf_ok(csrf_subject(request), str(token))
 
 
 @web.middleware
