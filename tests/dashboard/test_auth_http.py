@@ -372,13 +372,16 @@ async def test_staging_and_production_require_login(aiohttp_client, chdb_path, a
 
 async def test_proxy_user_header_only_from_trusted_proxies(aiohttp_client, chdb_path, auth_store, users_file):
     header = {"X-Forwarded-User": user_of("engineer")}
-    trusted = auth_settings(
-        chdb_path,
-        users_file,
-        OTELHOUSE_AUTH_PROXY_USER_HEADER="X-Forwarded-User",
-        OTELHOUSE_AUTH_TRUSTED_PROXIES="127.0.0.0/8",
-    )
-    client = await aiohttp_client(make_app(trusted, auth_store))
+
+    def behind(proxies: str) -> Settings:
+        return auth_settings(
+            chdb_path,
+            users_file,
+            OTELHOUSE_AUTH_PROXY_USER_HEADER="X-Forwarded-User",
+            OTELHOUSE_AUTH_TRUSTED_PROXIES=proxies,
+        )
+
+    client = await aiohttp_client(make_app(behind("127.0.0.0/8"), auth_store))
     assert (await client.get("/api/services", headers=header)).status == 200
     assert (await client.get("/api/logs", headers={"X-Forwarded-User": user_of("finance")})).status == 403
     unknown = await client.get("/api/services", headers={"X-Forwarded-User": "mallory"})
@@ -387,11 +390,5 @@ async def test_proxy_user_header_only_from_trusted_proxies(aiohttp_client, chdb_
     made = await client.post("/settings/tokens", data={"csrf": csrf_of(await page.text())}, headers=header)
     assert made.status == 200 and "oht_" in await made.text()
 
-    untrusted = auth_settings(
-        chdb_path,
-        users_file,
-        OTELHOUSE_AUTH_PROXY_USER_HEADER="X-Forwarded-User",
-        OTELHOUSE_AUTH_TRUSTED_PROXIES="10.9.9.9",
-    )
-    other = await aiohttp_client(make_app(untrusted, auth_store))
+    other = await aiohttp_client(make_app(behind("10.9.9.9"), auth_store))
     assert (await other.get("/api/services", headers=header)).status == 401
