@@ -104,7 +104,9 @@ def _tokens_page(request: web.Request, new_secret: str = "", message: str = "") 
     who: Identity = request[IDENTITY]
     accounts = request.app[AUTH_KEY].accounts.current()
     tokens = accounts.tokens_of(who.user) if who.user else []
-    return render(request, "tokens.html", tokens=tokens, new_secret=new_secret, message=message, who=who)
+    response = render(request, "tokens.html", tokens=tokens, new_secret=new_secret, message=message, who=who)
+    response.headers["Cache-Control"] = "no-store"  # it may show a new token's secret
+    return response
 
 
 async def tokens(request: web.Request) -> web.Response:

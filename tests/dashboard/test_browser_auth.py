@@ -97,3 +97,13 @@ def test_stakeholder_is_refused_the_log_explorer(login_url: str) -> None:
         response = page.goto(login_url + "/traces")
         assert response is not None and response.status == 403
         b.shot("stakeholder-refused-logs")
+
+        # their own API token for a BI tool, shown once
+        b.errors.clear()  # Chromium logs the 403 answers above as failed resources
+        page.click(".account a")
+        page.wait_for_url("**/settings/tokens")
+        page.fill("#token-label", "Power BI support")
+        page.click("#token-form button[type=submit]")
+        secret = page.inner_text("#new-token-secret")
+        assert secret.startswith("oht_") and "Power BI support" in page.inner_text("#tokens")
+        check(b, "tokens")
