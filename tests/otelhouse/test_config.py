@@ -52,7 +52,7 @@ http_port = 7000
     assert (s.collector.http_port, s.collector.grpc_port) == (5000, 5001)
     assert s.sources["collector.http_port"] == f"config {cfg}"
 
-    s = load_settings({**base, "OTELHOUSE_ENV": "production", "OTELHOUSE_DASHBOARD_SESSION_KEY": "k" * 32})
+    s = load_settings({**base, "OTELHOUSE_ENV": "production", "OTELHOUSE_AUTH_SESSION_KEYS": "k" * 32})
     assert (s.collector.http_port, s.collector.grpc_port, s.collector.batch_items) == (6000, 6001, 10)
     assert s.sources["collector.http_port"] == f"config {cfg} [production]"
 
@@ -177,7 +177,7 @@ url = "http://u:pw-in-file@ch:8123/db"
         {
             "OTELHOUSE_ENV": "production",
             "OTELHOUSE_COLLECTOR_API_KEYS_FILE": str(keys),
-            "OTELHOUSE_DASHBOARD_SESSION_KEY": "s" * 32,
+            "OTELHOUSE_AUTH_SESSION_KEYS": "s" * 32,
         }
     )
     assert production_problems(ok) == []
