@@ -84,6 +84,9 @@ async def _start(settings: Settings, store: Store, parts: set[str], running: Run
     from retention.scheduler import start_retention
 
     c, d = settings.collector, settings.dashboard
+    problem = startup_problem(settings) if "dashboard" in parts else ""
+    if problem:  # before anything starts
+        raise StartupError(f"dashboard: {problem}")
     retention = collector_app = None
     if "retention" in parts and settings.retention.enabled:
         retention = start_retention(settings, store)
@@ -101,9 +104,6 @@ async def _start(settings: Settings, store: Store, parts: set[str], running: Run
             collector_runner(app, settings), c.host, c.http_port, running, "collector", "collector.http_port"
         )
     if "dashboard" in parts:
-        problem = startup_problem(settings)
-        if problem:
-            raise StartupError(f"dashboard: {problem}")
         app = create_dashboard(settings, store)
         if collector_app is not None:  # the dashboard's login and refusal counters join the collector's /metrics
             collector_app[METRICS_KEY].registry.register(app[AUTH_KEY].metrics.registry)
