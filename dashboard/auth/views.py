@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dashboard.appstate import render
 from dashboard.auth.access import home_of
@@ -152,6 +153,12 @@ async def revoke_token(request: web.Request) -> web.Response:
     raise web.HTTPFound("/settings/tokens")
 
 
+async def counters(request: web.Request) -> web.Response:
+    """The login and refusal counters in Prometheus text, for a dashboard running without a collector."""
+    body = generate_latest(request.app[AUTH_KEY].metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
 ROUTES = [
     web.get("/login", login_form),
     web.post("/login", login),
@@ -159,4 +166,5 @@ ROUTES = [
     web.get("/settings/tokens", tokens),
     web.post("/settings/tokens", create_token),
     web.post("/settings/tokens/{token_id}/revoke", revoke_token),
+    web.get("/api/auth/metrics", counters),  # unlisted in the route table: admins (and their tokens) only
 ]

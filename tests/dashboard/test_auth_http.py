@@ -56,6 +56,7 @@ EXPECTED: dict[str, str] = {
     "/api/logs/services": "engineers",
     "/api/metrics": "engineers",
     "/api/metrics/series": "engineers",
+    "/api/auth/metrics": "admins",
 }
 FILL = {"service": "checkout", "trace_id": TRACE_ID, "page": "overview", "rest": "panels/1.csv"}
 
@@ -130,6 +131,8 @@ def expected(kind: str, role: str | None, stakeholder: str) -> str:
         return "login"
     if role == "admin" or kind == "signed-in":
         return "allowed"
+    if kind == "admins":
+        return "403"
     if kind == "engineers":
         return "allowed" if role == "engineer" else "403"
     return "allowed" if role == stakeholder else "403"  # a KPI path
@@ -256,6 +259,8 @@ async def test_forms_without_csrf_token_are_refused_and_counted(client) -> None:
     assert (await client.post("/logout", data={})).status == 403
     assert (await client.post("/settings/tokens", data={"label": "x"})).status == 403
     assert counter(app, "refused_requests", "csrf") == 4
+    exposed = await (await client.get("/api/auth/metrics")).text()  # as an admin's Prometheus scrape sees them
+    assert 'otelhouse_dashboard_refused_requests_total{reason="csrf"} 4.0' in exposed
     # a token from another session is no good either
     other = csrf_of(await (await client.get("/settings/tokens")).text())
     assert other != token
