@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from enum import Enum
 
 from otelhouse.config import Settings
@@ -19,9 +19,6 @@ def stakeholder_names(settings: Settings) -> frozenset[str]:
     The one place to wire to the stakeholders file's loader once it exists.
     """
     return DEFAULT_STAKEHOLDERS
-
-
-Stakeholders = Callable[[], Iterable[str]]
 
 
 class Audience(Enum):

@@ -11,6 +11,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -20,6 +21,8 @@ from otelhouse.durable import write_atomic
 
 log = logging.getLogger(__name__)
 VERSION = 1
+# letters, digits and . _ @ - (an e-mail address works, for names a proxy passes on)
+USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class AccountError(ValueError):
 
 def with_user(accounts: Accounts, user: User, *, replace_existing: bool = False) -> Accounts:
     """Return accounts with a user added (or replaced)."""
+    if not USER_NAME.match(user.name):
+        raise AccountError(f"a user name is 1 to 64 letters, digits and . _ @ -, got {user.name!r}")
     if user.name in accounts.users and not replace_existing:
         raise AccountError(f"user {user.name!r} exists already")
     return replace(accounts, users={**accounts.users, user.name: user})

@@ -19,6 +19,7 @@ from dashboard.auth.signing import Session, encode_session, new_session
 from dashboard.auth.state import AUTH_KEY, AuthState
 
 MAX_LABEL = 80
+MAX_NAME = 64  # longer names exist nowhere; the per-name limiter keeps no more of one
 
 
 def safe_next(value: str) -> str:
@@ -68,7 +69,7 @@ async def login(request: web.Request) -> web.Response:
     """Check a name and password, refusing once the name or the address has failed too often."""
     state = request.app[AUTH_KEY]
     form = await request.post()
-    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    name, password = str(form.get("name", "")).strip()[:MAX_NAME], str(form.get("password", ""))
     address = client_address(request, state)
     wait = max(state.per_user.retry_after(name), state.per_address.retry_after(address))
     if wait:

@@ -168,3 +168,10 @@ def test_auth_settings_validation() -> None:
         load_settings({"OTELHOUSE_AUTH_LOGIN_WINDOW_S": "0"})
     s = load_settings({"OTELHOUSE_AUTH_SESSION_KEYS": "new,old", "OTELHOUSE_AUTH_TRUSTED_PROXIES": "10.0.0.1"})
     assert s.auth.session_keys == ("new", "old") and "new" in s.secret_values()
+
+
+def test_user_names_are_plain() -> None:
+    assert set(with_user(Accounts(), User("ann.lee@example.com", "admin", "h", "t")).users) == {"ann.lee@example.com"}
+    for bad in ("", "ann lee", "-ann", "a\nb", "x" * 65):
+        with pytest.raises(AccountError, match="a user name is"):
+            with_user(Accounts(), User(bad, "admin", "h", "t"))
