@@ -57,6 +57,10 @@ class AuthState:
 AUTH_KEY = web.AppKey("auth", AuthState)
 
 
+def _fixed(names: frozenset[str]) -> Callable[[], Iterable[str]]:
+    return lambda: names
+
+
 def build_auth(
     settings: Settings,
     stakeholders: Callable[[], Iterable[str]] | None = None,
@@ -78,7 +82,7 @@ def build_auth(
         per_user=FailureLimiter(a.login_failures_per_user, a.login_window_s, monotonic),
         per_address=FailureLimiter(a.login_failures_per_address, a.login_window_s, monotonic),
         metrics=AuthMetrics(),
-        stakeholders=stakeholders or (lambda: stakeholder_names(settings)),
+        stakeholders=stakeholders or _fixed(stakeholder_names(settings)),  # read once, not per request
         trusted=tuple(ipaddress.ip_network(p, strict=False) for p in a.trusted_proxies),
         clock=clock,
     )
