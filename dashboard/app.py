@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import jinja2
 from aiohttp import web
 
 from dashboard import api_logs, api_metrics, api_services, api_traces, pages, start
 from dashboard.appstate import JINJA_KEY, SETTINGS_KEY, TEMPLATES
+from dashboard.auth import views as auth_views
+from dashboard.auth.middleware import add_security_headers, authorize
+from dashboard.auth.state import AUTH_KEY, AuthState, build_auth
 from dashboard.respond import errors
 from otelhouse.config import Settings
 from otelhouse.health import add_health_routes
@@ -41,13 +46,21 @@ ROUTES = [
 ]
 
 
-def create_app(settings: Settings, store: Store) -> web.Application:
-    """Build the dashboard application on a store."""
-    app = web.Application(middlewares=[errors])
+def create_app(
+    settings: Settings,
+    store: Store,
+    stakeholders: Callable[[], Iterable[str]] | None = None,
+    auth: AuthState | None = None,
+) -> web.Application:
+    """Build the dashboard application on a store; every request passes the authorization middleware."""
+    app = web.Application(middlewares=[authorize, errors])
     app[SETTINGS_KEY] = settings
+    app[AUTH_KEY] = auth or build_auth(settings, stakeholders)
+    app.on_response_prepare.append(add_security_headers)
     app[JINJA_KEY] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(default=True)
     )
     add_health_routes(app, store)
+    app.router.add_routes(auth_views.ROUTES)
     app.router.add_routes(ROUTES)
     return app

@@ -16,5 +16,7 @@ JINJA_KEY = web.AppKey("jinja", jinja2.Environment)
 
 def render(request: web.Request, template: str, **context: object) -> web.Response:
     """Render an autoescaped template to an HTML response."""
-    html = request.app[JINJA_KEY].get_template(template).render(**context)
+    from dashboard.auth.identity import template_context  # the auth package renders through here too
+
+    html = request.app[JINJA_KEY].get_template(template).render(account=template_context(request), **context)
     return web.Response(text=html, content_type="text/html")

@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 
+from dashboard.auth import cli as auth_cli
 from otelhouse.config import ConfigError, Settings, load_settings, production_problems
 from otelhouse.memory import tune_malloc
 from retention import cli as retention_cli
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "table TTLs match the configured days.",
     )
     retention_cli.add_commands(sub)
+    auth_cli.add_commands(sub)
     config = sub.add_parser("config", help="inspect the configuration", description="Inspect the configuration.")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     config_sub.add_parser(
@@ -139,6 +141,9 @@ def run(argv: list[str] | None = None) -> int:
 
             sys.stdout.write(render_settings(load_settings()))
             return 0
+        if args.command in auth_cli.COMMANDS:
+            # an administrator's tool: it needs the users file, not the server's secrets
+            return auth_cli.run(args, load_settings())
         settings = _startup_settings()
         log = settings.log
         configure_logging(

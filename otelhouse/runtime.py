@@ -79,18 +79,22 @@ async def _start(settings: Settings, store: Store, parts: set[str], running: Run
     from collector.app import METRICS_KEY, collector_runner, start_collector
     from collector.otlp_grpc import GrpcBindError
     from dashboard.app import create_app as create_dashboard
+    from dashboard.auth.state import AUTH_KEY, startup_problem
     from retention.health import RetentionCollector
     from retention.scheduler import start_retention
 
     c, d = settings.collector, settings.dashboard
-    retention = None
+    problem = startup_problem(settings) if "dashboard" in parts else ""
+    if problem:  # before anything starts
+        raise StartupError(f"dashboard: {problem}")
+    retention = collector_app = None
     if "retention" in parts and settings.retention.enabled:
         retention = start_retention(settings, store)
         running.stoppers.append(_async(retention.stop))
         log.info("retention scheduler running", extra={"part": "retention"})
     if "collector" in parts:
         try:
-            app = await start_collector(settings, store, running.stoppers)
+            app = collector_app = await start_collector(settings, store, running.stoppers)
         except GrpcBindError as exc:
             raise bind_problem(exc, c.host, c.grpc_port, "collector.grpc_port") from None
         if retention is not None:
@@ -101,6 +105,8 @@ async def _start(settings: Settings, store: Store, parts: set[str], running: Run
         )
     if "dashboard" in parts:
         app = create_dashboard(settings, store)
+        if collector_app is not None:  # the dashboard's login and refusal counters join the collector's /metrics
+            collector_app[METRICS_KEY].registry.register(app[AUTH_KEY].metrics.registry)
         if retention is not None:
             _add_ready_check(app, retention.health.problem)
         await _serve_app(_plain_runner(app), d.host, d.port, running, "dashboard", "dashboard.port")

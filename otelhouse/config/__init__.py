@@ -3,6 +3,7 @@
 from otelhouse.config.errors import ConfigError
 from otelhouse.config.loader import env_name, load_settings
 from otelhouse.config.model import (
+    AuthSettings,
     ClickHouseSettings,
     CollectorSettings,
     DashboardSettings,
@@ -13,6 +14,7 @@ from otelhouse.config.model import (
 from otelhouse.config.validate import production_problems, redact_url
 
 __all__ = [
+    "AuthSettings",
     "ClickHouseSettings",
     "CollectorSettings",
     "ConfigError",

@@ -165,13 +165,41 @@ class JaegerSettings:
 
 @dataclass(frozen=True)
 class DashboardSettings:
-    host: str = setting("127.0.0.1", "address the dashboard listens on (loopback until login exists)")
+    host: str = setting("127.0.0.1", "address the dashboard listens on")
     port: int = setting(8080, "dashboard HTTP port")
-    session_key: str = setting(
-        "",
-        "key that signs login sessions; random per start when empty (not allowed in production)",
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    users_file: str = setting(
+        "./data/users.json",
+        "dashboard users and their API tokens (hashed), kept by `otelhouse users` and `otelhouse tokens`; "
+        "the dashboard re-reads it when it changes (docs/users.md)",
+    )
+    session_keys: tuple[str, ...] = setting(
+        (),
+        "keys that sign login cookies: the first signs, all verify (rotate by putting a new key first); "
+        "random per start when empty (not allowed in production)",
         secret=True,
         required_in_production=True,
+    )
+    session_hours: float = setting(12.0, "hours a login lasts before the user must sign in again")
+    login_failures_per_user: int = setting(
+        5, "failed logins one user name may have within login_window_s; more are refused (429) until it passes"
+    )
+    login_failures_per_address: int = setting(
+        20, "failed logins one client address may have within login_window_s; more are refused (429)"
+    )
+    login_window_s: int = setting(900, "seconds over which failed logins are counted")
+    trusted_proxies: tuple[str, ...] = setting(
+        (),
+        "addresses or CIDR networks of reverse proxies whose X-Forwarded-For, X-Forwarded-Proto and "
+        "proxy_user_header are believed; from anyone else these headers are ignored",
+    )
+    proxy_user_header: str = setting(
+        "",
+        "header in which a trusted proxy names the signed-in user (oauth2-proxy: X-Forwarded-User); the user "
+        "must exist in users_file, which gives the role; empty: off",
     )
 
 
@@ -254,6 +282,7 @@ SECTIONS: dict[str, type] = {
     "prometheus": PrometheusSettings,
     "jaeger": JaegerSettings,
     "dashboard": DashboardSettings,
+    "auth": AuthSettings,
     "retention": RetentionSettings,
     "log": LogSettings,
     "demo": DemoSettings,
@@ -268,6 +297,7 @@ class Settings:
     prometheus: PrometheusSettings = field(default_factory=PrometheusSettings)
     jaeger: JaegerSettings = field(default_factory=JaegerSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     log: LogSettings = field(default_factory=LogSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from otelhouse.config.model import PERIODS, RETENTION_SIGNALS, SECTIONS, RetentionSettings, Settings
+from otelhouse.config.model import PERIODS, RETENTION_SIGNALS, SECTIONS, AuthSettings, RetentionSettings, Settings
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -93,6 +94,7 @@ def validate(s: Settings) -> list[str]:
         if getattr(s.log, key) <= 0:
             problems.append(f"log.{key} must be more than 0, got {getattr(s.log, key)}")
     problems += retention_problems(s.retention)
+    problems += auth_problems(s.auth)
     if s.log.level not in LOG_LEVELS:
         problems.append(f"log.level must be one of {', '.join(LOG_LEVELS)}, got {s.log.level!r}")
     if s.log.format not in LOG_FORMATS:
@@ -126,6 +128,24 @@ def retention_problems(r: RetentionSettings) -> list[str]:
         problems.append(f"retention.archive_url must start with http:// or https://, got {redact_url(r.archive_url)!r}")
     elif r.archive_url and len(urlsplit(r.archive_url).path.strip("/")) == 0:
         problems.append("retention.archive_url must name a bucket: http(s)://host:port/bucket/prefix")
+    return problems
+
+
+def auth_problems(a: AuthSettings) -> list[str]:
+    """Return one sentence per broken [auth] rule."""
+    problems: list[str] = []
+    for key in ("session_hours", "login_failures_per_user", "login_failures_per_address", "login_window_s"):
+        if getattr(a, key) <= 0:
+            problems.append(f"auth.{key} must be more than 0, got {getattr(a, key)}")
+    if not a.users_file:
+        problems.append("auth.users_file must name a file")
+    for proxy in a.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            problems.append(f"auth.trusted_proxies must hold addresses or CIDR networks, got {proxy!r}")
+    if a.proxy_user_header and not a.trusted_proxies:
+        problems.append("auth.proxy_user_header needs auth.trusted_proxies (the header is only believed from them)")
     return problems
 
 

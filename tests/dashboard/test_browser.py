@@ -137,7 +137,7 @@ def test_time_picker_back_button_and_other_pages(world: World, dashboard_url: st
         page.select_option("#f-group", "queue")
         page.click("#controls button[type=submit]")
         page.wait_for_url("**group=queue*")
-        page.wait_for_function("document.querySelectorAll('#chart-series .scatterlayer .trace').length === 2")
+        page.wait_for_function("() => document.querySelectorAll('#chart-series .scatterlayer .trace').length === 2")
         check(b, "metrics")
 
         page.click("#theme")
@@ -189,10 +189,10 @@ def test_a_trace_of_10000_spans_opens_without_freezing(world: World, dashboard_u
         last = page.locator(".wf-row").last
         name = last.inner_text().split(": ", 1)[1]
         last.locator(".wf-name").click()
-        page.wait_for_function("document.querySelector('#detail h2') !== null")
+        page.wait_for_function("() => document.querySelector('#detail h2') !== null")
         assert page.inner_text("#detail h2") == name
         page.fill("#find", "step 16")
-        page.wait_for_function("document.querySelector('#find-count').textContent !== ''")
+        page.wait_for_function("() => document.querySelector('#find-count').textContent !== ''")
         assert page.inner_text("#find-count") == "588 matching spans"  # i % 17 == 16 for i < 10,000
         page.click("#collapse-all")
         assert page.locator(".wf-row").count() < 10

@@ -54,10 +54,10 @@ def test_malformed_config_exits_2_naming_file_and_key(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_production_refuses_default_session_key(tmp_path: Path) -> None:
+def test_production_refuses_default_session_keys(tmp_path: Path) -> None:
     result = run(["serve"], {"OTELHOUSE_ENV": "production", "OTELHOUSE_CLICKHOUSE_URL": f"chdb://{tmp_path}/ch"})
     assert result.returncode == 2
-    assert "refusing to start in production" in result.stderr and "dashboard.session_key" in result.stderr
+    assert "refusing to start in production" in result.stderr and "auth.session_keys" in result.stderr
 
 
 def test_unreachable_server_is_one_clear_line() -> None:

@@ -52,7 +52,7 @@ http_port = 7000
     assert (s.collector.http_port, s.collector.grpc_port) == (5000, 5001)
     assert s.sources["collector.http_port"] == f"config {cfg}"
 
-    s = load_settings({**base, "OTELHOUSE_ENV": "production", "OTELHOUSE_DASHBOARD_SESSION_KEY": "k" * 32})
+    s = load_settings({**base, "OTELHOUSE_ENV": "production", "OTELHOUSE_AUTH_SESSION_KEYS": "k" * 32})
     assert (s.collector.http_port, s.collector.grpc_port, s.collector.batch_items) == (6000, 6001, 10)
     assert s.sources["collector.http_port"] == f"config {cfg} [production]"
 
@@ -133,7 +133,7 @@ def test_bad_config_file_names_file_key_and_type(tmp_path: Path, text: str, frag
         ({"OTELHOUSE_COLLECTOR_WAL_SEGMENT_BYTES": "0"}, "collector.wal_segment_bytes must be more than 0"),
         ({"OTELHOUSE_COLLECTOR_WAL_MAX_BYTES": "-1"}, "collector.wal_max_bytes must be more than 0"),
         ({"OTELHOUSE_COLLECTOR_STOP_GRACE_S": "0"}, "collector.stop_grace_s must be more than 0"),
-        ({"OTELHOUSE_DASHBOARD_SESSION_KEY_FILE": "/nonexistent/k"}, "cannot be read"),
+        ({"OTELHOUSE_AUTH_SESSION_KEYS_FILE": "/nonexistent/k"}, "cannot be read"),
     ],
 )
 def test_bad_environment_is_named(env: dict[str, str], fragment: str) -> None:
@@ -148,7 +148,7 @@ def test_config_show_redacts_secrets_and_names_sources(tmp_path: Path) -> None:
         {
             "OTELHOUSE_CLICKHOUSE_URL": "http://otel:hunter2pass@ch.example:8123/otel",
             "OTELHOUSE_COLLECTOR_API_KEYS": "ingest-key-aaaa,ingest-key-bbbb",
-            "OTELHOUSE_DASHBOARD_SESSION_KEY_FILE": str(key_file),
+            "OTELHOUSE_AUTH_SESSION_KEYS_FILE": str(key_file),
         }
     )
     shown = render_settings(s)
@@ -156,7 +156,7 @@ def test_config_show_redacts_secrets_and_names_sources(tmp_path: Path) -> None:
         assert secret not in shown
     assert 'url = "http://otel:***@ch.example:8123/otel"' in shown
     assert 'api_keys = ["***", "***"]  # env OTELHOUSE_COLLECTOR_API_KEYS' in shown
-    assert f'session_key = "***"  # secret file {key_file}' in shown
+    assert f'session_keys = ["***"]  # secret file {key_file}' in shown
 
 
 def test_production_refuses_file_embedded_and_default_secrets(tmp_path: Path) -> None:
@@ -172,7 +172,7 @@ url = "http://u:pw-in-file@ch:8123/db"
     s = load_settings({"OTELHOUSE_CONFIG": str(cfg), "OTELHOUSE_ENV": "production"})
     problems = "\n".join(production_problems(s))
     assert "collector.api_keys is written in" in problems and "OTELHOUSE_COLLECTOR_API_KEYS_FILE" in problems
-    assert "dashboard.session_key is not set" in problems
+    assert "auth.session_keys is not set" in problems
     assert "clickhouse.url in" in problems and "embeds a password" in problems
     assert "pw-in-file" not in problems
 
@@ -181,7 +181,7 @@ url = "http://u:pw-in-file@ch:8123/db"
         {
             "OTELHOUSE_ENV": "production",
             "OTELHOUSE_COLLECTOR_API_KEYS_FILE": str(keys),
-            "OTELHOUSE_DASHBOARD_SESSION_KEY": "s" * 32,
+            "OTELHOUSE_AUTH_SESSION_KEYS": "s" * 32,
         }
     )
     assert production_problems(ok) == []

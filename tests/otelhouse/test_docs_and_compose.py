@@ -30,7 +30,7 @@ def test_compose_uses_only_known_settings_and_secret_files() -> None:
             if variable.startswith("OTELHOUSE_") and variable not in ("OTELHOUSE_ENV",):
                 assert _variable_target(variable), f"{name}: {variable} names no setting"
         # production secrets come from files, never inline values
-        assert not any(k.endswith(("_PASSWORD", "_API_KEYS", "_SESSION_KEY")) for k in env)
+        assert not any(k.endswith(("_PASSWORD", "_API_KEYS", "_SESSION_KEYS")) for k in env)
         assert "clickhouse_password" in services[name]["secrets"]
     assert services["collector"]["ports"] == ["4317:4317", "4318:4318"]
     image = services["clickhouse"]["image"]
@@ -46,7 +46,7 @@ def test_compose_settings_load_in_production(tmp_path: Path) -> None:
             path = tmp_path / Path(value).name
             path.write_text("a-secret-value\n")
             env[key] = str(path)
-    env["OTELHOUSE_DASHBOARD_SESSION_KEY"] = "x" * 32
+    env["OTELHOUSE_AUTH_SESSION_KEYS"] = "x" * 32
     settings = load_settings(env)
     assert settings.clickhouse.url.startswith("http://otelhouse@clickhouse:8123/otel")
     assert settings.clickhouse.password == "a-secret-value"

@@ -1,0 +1,1 @@
+"""Users, roles, sessions and API tokens of the dashboard; authorization in one middleware."""
