@@ -173,6 +173,11 @@ class DashboardSettings:
         secret=True,
         required_in_production=True,
     )
+    stakeholders_file: str = setting(
+        "",
+        "TOML file of stakeholders, their KPI pages and which metrics are business metrics (docs/kpi.md); "
+        "empty: the built-in file for the demo shop",
+    )
 
 
 RETENTION_SIGNALS = ("logs", "traces", "metrics")
