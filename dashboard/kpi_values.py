@@ -74,17 +74,22 @@ def series(points: Points, panel: Panel) -> list[dict]:
 
 
 def breakdown(current: Points, previous: Points, panel: Panel, seconds: float) -> list[dict]:
-    """Return one row per group: value, previous period's, change and share of all groups, largest first."""
+    """Return one row per group: value, previous period's, change and share of all groups (of the row's
+    currency when money is grouped by currency), largest first."""
     now, before = _by_group(current), _by_group(previous)
     values = {g: total(pts, panel, seconds) for g, pts in now.items()}
-    whole = sum(v for v in values.values() if v is not None)
+    # money in different currencies never adds up: a share is of the row's own currency
+    cur = panel.group_by.index("currency") if panel.format == "currency" and "currency" in panel.group_by else None
+    wholes: dict[object, float] = defaultdict(float)
+    for g, v in values.items():
+        wholes[g[cur] if cur is not None else None] += v or 0.0
     rows = [
         {
             "group": list(g),
             "value": v,
             "previous": (b := total(before.get(g, []), panel, seconds)),
             "change": change(v, b),
-            "share": ratio(v, whole) if panel.kind == "counter" else None,
+            "share": ratio(v, wholes[g[cur] if cur is not None else None]) if panel.kind == "counter" else None,
         }
         for g, v in values.items()
     ]

@@ -1,7 +1,9 @@
 // KPI pages: tiles, charts, tables and funnels drawn from /api/kpi; download links follow the time range.
 "use strict";
 (() => {
-  const { el, api, onChange, plot, sec, colour, time } = OH;
+  const { el, api, onChange, plot, sec, time } = OH;
+  // series keep their colour by rank (largest first), so no two lines of one chart share a colour
+  const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#bab0ac"];
   const root = document.getElementById("kpi");
 
   // Numbers as the panel's format says, in the browser's locale; a currency panel grouped by currency
@@ -63,12 +65,12 @@
     const series = panel.data.series;
     if (!series.length) return empty(host);
     const bars = panel.type === "bar";
-    const traces = series.map((s) => {
-      const name = label(panel, s.group), cur = groupCurrency(panel, s.group);
+    const traces = series.map((s, i) => {
+      const name = label(panel, s.group), cur = groupCurrency(panel, s.group), colour = PALETTE[i % PALETTE.length];
       return {
         type: bars ? "bar" : "scatter", mode: "lines+markers", name, x: s.points.map((p) => sec(p.t)), y: s.points.map((p) => p.value),
         text: s.points.map((p) => fmt(p.value, panel, cur)), hovertemplate: "%{x}<br>" + name.replace(/[<>&]/g, "") + ": %{text}<extra></extra>",
-        marker: { color: colour(name), size: 4 }, line: { color: colour(name), width: 2 },
+        marker: { color: colour, size: 4 }, line: { color: colour, width: 2 },
       };
     });
     await plot(chartHost(host), traces, { xaxis: OH.windowAxis(panel.window), yaxis: yaxis(panel), showlegend: series.length > 1 || series[0].group.length > 0, barmode: "stack" });
@@ -105,7 +107,8 @@
       i ? el("span", { class: "muted" }, ` — ${s.from_previous === null ? "–" : pct(s.from_previous)} of the step before, ${s.from_first === null ? "–" : pct(s.from_first)} of the first`) : "")));
     host.replaceChildren(chart, list);
     await plot(chart, [{
-      type: "funnel", y: steps.map((s) => s.label), x: steps.map((s) => s.value || 0), textinfo: "value+percent previous",
+      type: "funnel", y: steps.map((s) => s.label), x: steps.map((s) => s.value || 0), text: steps.map((s) => fmt(s.value, panel)),
+      texttemplate: "%{text}<br>%{percentPrevious:.1%}", textfont: { color: "#fff" },
       marker: { color: steps.map((_, i) => ["#4e79a7", "#59a14f", "#f28e2b", "#b07aa1", "#76b7b2"][i % 5]) }, hoverinfo: "y+x+percent initial",
     }], { xaxis: { type: "linear" }, yaxis: { type: "category", automargin: true }, margin: { l: 130, r: 10, t: 10, b: 10 }, showlegend: false });
   }
@@ -121,7 +124,19 @@
   }
 
   document.getElementById("kpi-print").addEventListener("click", () => window.print());
-  window.addEventListener("beforeprint", () => { for (const c of document.querySelectorAll(".js-plotly-plot")) Plotly.Plots.resize(c); });
+  // Paper is white whatever the theme: charts take print colours while printing, the theme's after.
+  function recolour(printing) {
+    const css = getComputedStyle(document.documentElement);
+    const fg = printing ? "#111" : css.getPropertyValue("--fg").trim(), line = printing ? "#ccc" : css.getPropertyValue("--line").trim();
+    for (const c of document.querySelectorAll(".js-plotly-plot")) {
+      Plotly.relayout(c, { "font.color": fg, "xaxis.gridcolor": line, "yaxis.gridcolor": line });
+      Plotly.Plots.resize(c);
+    }
+  }
+  const printing = matchMedia("print");
+  printing.addEventListener("change", () => recolour(printing.matches));
+  window.addEventListener("beforeprint", () => recolour(true));
+  window.addEventListener("afterprint", () => recolour(false));
 
   onChange(async (p) => {
     const d = await api(root.dataset.api, OH.timeParams(p));

@@ -112,9 +112,9 @@ def _step(raw: Any, place: Place) -> m.Step:
 
 def _panel(raw: Any, place: Place) -> m.Panel:
     table = _table(raw, place, "a panel")
-    _known(table, _PANEL_KEYS, place)
     panel_id = _slug(_field(table, "id", str, place, required=True), place, "panel id")
-    place = Place(place.file, (*place.parts[:-1], f"panel {panel_id!r}"))
+    place = Place(place.file, (*place.parts[:-1], f"panel {panel_id!r}"))  # named by its id from here on
+    _known(table, _PANEL_KEYS, place)
     kind_type = _one_of(table, "type", m.PANEL_TYPES, place, "")
     kind = _one_of(table, "kind", tuple(m.KINDS), place, "counter")
     aggs = m.AGGREGATIONS[kind]

@@ -65,6 +65,15 @@ def _drawn(b: Browser) -> None:
         assert any(ch.isdigit() for ch in value), value
 
 
+def _charts_coloured(b: Browser, colour: str = "") -> None:
+    """Wait until every chart is drawn in `colour` (default: the theme's text colour)."""
+    b.page.wait_for_function(
+        """c => [...document.querySelectorAll('.js-plotly-plot')].every((p) => p._fullLayout && p._fullLayout.font.color
+            === (c || getComputedStyle(document.documentElement).getPropertyValue('--fg').trim()))""",
+        arg=colour,
+    )
+
+
 def _download_first_csv(b: Browser) -> list[list[str]]:
     with b.page.expect_download() as info:
         b.page.locator("a.csv").first.click()
@@ -109,10 +118,10 @@ def test_dark_theme_print_layout_and_shareable_range(shop_url: str) -> None:
         )
         _drawn(b)
         page.click("#theme")
-        _drawn(b)
+        _charts_coloured(b)
         _clean(b, "kpi-finance-revenue-dark")
-        page.click("#theme")
-        page.emulate_media(media="print")
+        page.emulate_media(media="print")  # printed from the dark theme: the paper is white all the same
+        _charts_coloured(b, "#111")
         assert not page.locator("header").is_visible()
         assert not page.locator("a.csv").first.is_visible()
         b.shot("kpi-finance-revenue-print")

@@ -35,6 +35,10 @@ NL_CURRENT = 2 + 2 + 16 + 1  # points at minutes 0, 1, then a gap until 6, 7
 VISITS, CHECKOUTS = 1000, 200
 
 PANELS = """
+[classification]
+business = ["kt.orders", "kt.visits"]
+technical = ["kt.visits"]
+
 [stakeholders.test.pages.sales]
 title = "Sales"
 default_range = "now-1h"
@@ -147,6 +151,11 @@ def _seed(world: World) -> None:
             p = gauge.gauge.data_points.add(as_double=v + extra, time_unix_nano=_at(k))
             p.attributes.add(key="host").value.string_value = host
     post_metrics(world.http_url, req)
+    tagged, scope = request("invoicing")  # the service marks its metric as business on the resource
+    tagged.resource_metrics[0].resource.attributes.add(key="otelhouse.category").value.string_value = "business"
+    _point(_counter(scope, "kt.invoices"), 0, 1, M0)
+    _point(_counter(scope, "kt.refunds"), 0, 1, M0, **{"otelhouse.category": "business"})  # or on the point
+    post_metrics(world.http_url, tagged)
 
     provider = MeterProvider(
         metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{world.http_url}/v1/metrics"))],
@@ -236,6 +245,18 @@ def test_empty_period_gives_no_value_not_zero(kpi_url: str) -> None:
 def test_counter_recorded_with_the_sdk(kpi_url: str) -> None:
     tile = get(kpi_url, "/api/kpi/test/sales/sdk-signups.json", **{"from": "now-15m"})
     assert tile["data"]["value"] == 12
+
+
+def test_metrics_explorer_shows_each_metrics_class(kpi_url: str) -> None:
+    found = get(kpi_url, "/api/metrics", search="kt.", **_window(-15, 15))["metrics"]
+    classes = {m["name"]: m["class"] for m in found}
+    assert classes == {
+        "kt.orders": "business",  # a name pattern
+        "kt.invoices": "business",  # the resource attribute
+        "kt.refunds": "business",  # the point attribute
+        "kt.visits": "technical",  # a technical pattern wins
+        "kt.queue": "technical",  # matched by nothing
+    }
 
 
 def test_csv_is_excel_ready_and_matches_the_json(kpi_url: str) -> None:
