@@ -8,6 +8,7 @@ import io
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -79,7 +80,7 @@ def _download_first_csv(b: Browser) -> list[list[str]]:
         b.page.locator("a.csv").first.click()
     download = info.value
     assert download.suggested_filename.endswith(".csv")
-    raw = open(download.path(), "rb").read()
+    raw = Path(download.path()).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 only with the byte-order mark
     return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
 
