@@ -42,7 +42,8 @@ async def panel_data(request: web.Request, panel: Panel, w: Window) -> dict:
     q = _query(panel.metric, panel.kind, panel.filters, panel.group_by)
     if panel.type == "timeseries" or (panel.type == "bar" and not panel.group_by):
         (points,) = await run(request, partial(kpi_points, w=pw, q=q))
-        return {"series": kpi_values.series(points, panel)}
+        all_steps = kpi_values.steps(w.start_ns / NS, w.end_ns / NS, pw.step_s)
+        return {"series": kpi_values.series(points, panel, all_steps)}
     current, previous = await run(request, partial(kpi_points, w=pw, q=q), partial(kpi_points, w=pw.previous(), q=q))
     if panel.type == "tile":
         return kpi_values.tile(current, previous, panel, seconds)

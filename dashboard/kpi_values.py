@@ -3,6 +3,7 @@ and each panel's figures as one table (columns and rows) for CSV and JSON."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -60,17 +61,25 @@ def _by_group(points: Points) -> dict[tuple, Points]:
     return out
 
 
-def series(points: Points, panel: Panel) -> list[dict]:
-    """Return one series per group, oldest step first; the largest groups come first (at most `limit`)."""
+def steps(start_s: float, end_s: float, step_s: int) -> range:
+    """Return the starts of the steps that overlap [start_s, end_s), aligned as the queries align them."""
+    return range(int(start_s) // step_s * step_s, math.ceil(end_s), step_s)
+
+
+def series(points: Points, panel: Panel, all_steps: range) -> list[dict]:
+    """Return one series per group, oldest step first; the largest groups come first (at most `limit`).
+
+    A counter's step without points counted nothing, so it reads 0 (a delta exporter sends nothing
+    then); a gauge's stays a gap, since its value there is unknown.
+    """
     groups = _by_group(points)
     ranked = sorted(groups, key=lambda g: (-sum(p["value"] for p in groups[g]), g))[: panel.limit]
-    return [
-        {
-            "group": list(g),
-            "points": [{"t": p["t"], "value": p["value"]} for p in sorted(groups[g], key=lambda p: p["t"])],
-        }
-        for g in ranked
-    ]
+    out = []
+    for g in ranked:
+        values = {p["t"]: p["value"] for p in groups[g]}
+        times = all_steps if panel.kind == "counter" else sorted(values)
+        out.append({"group": list(g), "points": [{"t": t, "value": values.get(t, 0.0)} for t in times]})
+    return out
 
 
 def breakdown(current: Points, previous: Points, panel: Panel, seconds: float) -> list[dict]:

@@ -80,6 +80,7 @@
     const rows = panel.data.rows.slice().reverse();  // largest on top
     if (!rows.length) return empty(host);
     const names = rows.map((r) => label(panel, r.group));
+    host.style.height = `${Math.max(150, Math.min(280, 60 + 34 * rows.length))}px`;  // bars of a sensible thickness
     const bad = panel.higher_is === "bad";
     await plot(chartHost(host), [{
       type: "bar", orientation: "h", y: names, x: rows.map((r) => r.value), text: rows.map((r) => fmt(r.value, panel, groupCurrency(panel, r.group))),
