@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +14,9 @@ import pytest
 from dashboard.app import create_app
 from demo.backfill import backfill_range
 from otelhouse.stakeholders import load_stakeholders
-from storage import Store, schema_options
-from tests.collector.conftest import start_live_collector
-from tests.conftest import make_settings
+from storage import Store
 from tests.dashboard.browser import Browser, chromium, needs_chromium
-from tests.dashboard.conftest import serve
+from tests.dashboard.conftest import live_database, serve
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.slow]
 HOURS = 50  # two days: the 24-hour view has a previous period to compare with
@@ -28,21 +25,11 @@ HOURS = 50  # two days: the 24-hour view has a previous period to compare with
 @pytest.fixture(scope="module")
 def shop_url(engine: Store, chdb_path) -> Iterator[str]:
     """A database of its own holding two days of the demo shop, written through a live collector."""
-    database = f"t_{uuid.uuid4().hex[:12]}"
-    settings = make_settings(chdb_path, database)
-    store = Store(engine.target, schema_options(settings, database))
-    store.migrate()
-    gen = start_live_collector(chdb_path, store, database)
-    live = next(gen)
-    end = time.time() // 60 * 60
-    backfill_range(live.http_url, {}, end - HOURS * 3600, end, visits_per_second=0.3, seed=5, sample=0.0)
-    live.wait_stored()
-    try:
+    with live_database(engine, chdb_path) as (store, settings, live):
+        end = time.time() // 60 * 60
+        backfill_range(live.http_url, {}, end - HOURS * 3600, end, visits_per_second=0.3, seed=5, sample=0.0)
+        live.wait_stored()
         yield from serve(create_app(settings, store))
-    finally:
-        gen.close()
-        store.call(lambda c: c.command(f"DROP DATABASE IF EXISTS {database}"))
-        store.close()
 
 
 def _clean(b: Browser, name: str) -> None:
