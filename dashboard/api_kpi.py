@@ -15,6 +15,7 @@ from dashboard.respond import json_response
 from otelhouse.stakeholders import Page, Panel, Stakeholder
 
 FORMATS = ("csv", "json")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def find_page(request: web.Request) -> tuple[Stakeholder, Page]:
@@ -40,12 +41,19 @@ def _panel(page: Page, name: str) -> tuple[Panel, str]:
     return panel, ext
 
 
+def _cell(value: object) -> object:
+    """Keep a spreadsheet from reading a text cell (a label value from telemetry) as a formula."""
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
 def csv_response(filename: str, columns: list[str], rows: list[list]) -> web.Response:
     """Answer CSV as UTF-8 with a byte-order mark (so Excel reads it as UTF-8) as a download."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
+    writer.writerow([_cell(c) for c in columns])
+    writer.writerows([_cell(v) for v in row] for row in rows)
     return web.Response(
         body=("\ufeff" + out.getvalue()).encode("utf-8"),
         content_type="text/csv",

@@ -78,3 +78,10 @@ def test_notes_render_markdown_but_never_markup() -> None:
     )
     assert "<strong>Hi</strong>" in html and '<a href="https://example.com">ok</a>' in html
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    from dashboard.api_kpi import csv_response
+
+    body = csv_response("x.csv", ["country", "value"], [["=HYPERLINK(1)", -5.0], ["@SUM", 1.0], ["DE", 2.0]]).body
+    assert body.decode("utf-8-sig").splitlines() == ["country,value", "'=HYPERLINK(1),-5.0", "'@SUM,1.0", "DE,2.0"]
