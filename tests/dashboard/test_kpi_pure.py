@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard import kpi_values as kv
+from dashboard.api_kpi import csv_response
 from dashboard.notes import render_note
 from otelhouse.stakeholders import Panel, Step
 
@@ -81,7 +82,6 @@ def test_notes_render_markdown_but_never_markup() -> None:
 
 
 def test_csv_cells_never_start_a_formula() -> None:
-    from dashboard.api_kpi import csv_response
 
     body = csv_response("x.csv", ["country", "value"], [["=HYPERLINK(1)", -5.0], ["@SUM", 1.0], ["DE", 2.0]]).body
     assert body.decode("utf-8-sig").splitlines() == ["country,value", "'=HYPERLINK(1),-5.0", "'@SUM,1.0", "DE,2.0"]
