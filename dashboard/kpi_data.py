@@ -7,12 +7,12 @@ from functools import partial
 from aiohttp import web
 
 from dashboard import kpi_values
-from dashboard.params import MAX_POINTS
+from dashboard.params import MAX_POINTS, BadRequest
 from dashboard.respond import run
 from otelhouse.stakeholders import Panel
 from otelhouse.stakeholders.model import KINDS, PERIODS, Labels
 from storage.queries.common import NS, AttrFilter, Window
-from storage.queries.kpi import KpiQuery, kpi_points
+from storage.queries.kpi import KpiQuery, TooManyRows, kpi_points
 
 
 def window_json(w: Window) -> dict:
@@ -33,6 +33,13 @@ def _query(metric: str, kind: str, filters: Labels, group_by: tuple[str, ...] = 
 
 async def panel_data(request: web.Request, panel: Panel, w: Window) -> dict:
     """Return the panel's figures over w (and the period before it where the panel compares)."""
+    try:
+        return await _figures(request, panel, w)
+    except TooManyRows as exc:
+        raise BadRequest(f"panel {panel.id!r}: {exc}") from None
+
+
+async def _figures(request: web.Request, panel: Panel, w: Window) -> dict:
     seconds = (w.end_ns - w.start_ns) / NS
     pw = panel_window(panel, w)
     if panel.type == "funnel":

@@ -12,6 +12,7 @@ from storage.queries.metrics import KINDS, MetricQuery, counter_increase, value_
 
 # how far before a window a counter's last point is looked for, as the baseline of its first increase
 BASELINE_LOOKBACK_S = 3600
+MAX_KPI_ROWS = 200_000  # (step, group) rows of one panel query: bounds a page's memory
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,25 @@ class KpiQuery:
     group_by: tuple[str, ...] = ()
 
 
+class TooManyRows(ValueError):
+    """A panel splits into more (step, group) rows than a page may hold; the message says how to narrow it."""
+
+
 def kpi_points(client: Client, db: str, w: Window, q: KpiQuery) -> list[dict]:
-    """Return {t, g, value} per step and group: a counter's increase (resets handled), or a gauge's sum over series."""
+    """Return {t, g, value} per step and group: a counter's increase (resets handled), or a gauge's sum over
+    series. Raise TooManyRows past MAX_KPI_ROWS (a group-by label with very many values)."""
     mq = MetricQuery(q.metric, q.kind, q.filters, q.group_by)
     if q.kind == "sum":
-        points = counter_increase(client, db, w, mq, BASELINE_LOOKBACK_S)
-        return [{"t": r["t"], "g": r["g"], "value": r["value"]} for r in points]
-    return value_series(client, db, w, mq, "sum")
+        points = counter_increase(client, db, w, mq, BASELINE_LOOKBACK_S, MAX_KPI_ROWS + 1)
+        points = [{"t": r["t"], "g": r["g"], "value": r["value"]} for r in points]
+    else:
+        points = value_series(client, db, w, mq, "sum", MAX_KPI_ROWS + 1)
+    if len(points) > MAX_KPI_ROWS:
+        raise TooManyRows(
+            f"metric {q.metric!r} grouped by {', '.join(q.group_by) or 'nothing'} gives more than {MAX_KPI_ROWS} "
+            "rows over this range; choose a longer period or a shorter range, or filter the labels"
+        )
+    return points
 
 
 def _each_kind(db: str, select: str, where: str) -> str:

@@ -14,6 +14,7 @@ from storage.queries.common import AttrFilter, Conditions, Window, bucket_expr, 
 
 KINDS = ("gauge", "sum", "histogram", "exponential_histogram", "summary")
 AGGREGATES = {"sum": "sum", "avg": "avg", "min": "min", "max": "max"}  # user word -> SQL function
+MAX_STEP_ROWS = 1_000_000  # (step, group) rows one series query may return: bounds memory
 
 
 @dataclass(frozen=True)
@@ -59,19 +60,25 @@ _GROUP = "arrayMap(k -> if(k = 'service.name', ServiceName, Attributes[k]), {gro
 _SERIES = "cityHash64(ServiceName, Attributes)"
 
 
-def value_series(client: Client, db: str, w: Window, q: MetricQuery, agg: str) -> list[dict]:
-    """Return agg over series of each series' last value per step, per group (gauge, sum, summary)."""
+def value_series(
+    client: Client, db: str, w: Window, q: MetricQuery, agg: str, limit: int = MAX_STEP_ROWS
+) -> list[dict]:
+    """Return agg over series of each series' last value per step, per group (gauge, sum, summary);
+    at most `limit` rows."""
     c, params = _common(q, w)
     sql = f"""SELECT t, g, {AGGREGATES[agg]}(v) AS value FROM (
             SELECT {bucket_expr("TimeUnix")} AS t, {_GROUP} AS g, {_SERIES} AS s,
                 argMax({_VALUE[q.kind]}, TimeUnix) AS v
             FROM {db}.otel_metrics_{q.kind} WHERE {time_clause("TimeUnix")} AND {c.sql()} GROUP BY t, g, s
-        ) GROUP BY t, g ORDER BY g, t"""
-    return rows(client, sql, params)
+        ) GROUP BY t, g ORDER BY g, t LIMIT {{limit:UInt32}}"""
+    return rows(client, sql, {**params, "limit": limit})
 
 
-def counter_increase(client: Client, db: str, w: Window, q: MetricQuery, lookback_s: int = 0) -> list[dict]:
-    """Return the increase and the rate per step per group of a sum, summed over series, resets handled.
+def counter_increase(
+    client: Client, db: str, w: Window, q: MetricQuery, lookback_s: int = 0, limit: int = MAX_STEP_ROWS
+) -> list[dict]:
+    """Return the increase and the rate per step per group of a sum, summed over series, resets handled
+    (at most `limit` rows).
 
     Delta points count as they are. A cumulative point adds its difference from the series' previous
     point; after a reset (lower value or new start time) it adds its whole value. A series' first
@@ -103,8 +110,8 @@ def counter_increase(client: Client, db: str, w: Window, q: MetricQuery, lookbac
                 )
             ) WHERE TimeUnix >= fromUnixTimestamp64Nano({{start:Int64}})
             GROUP BY t, g, s
-        ) GROUP BY t, g ORDER BY g, t"""
-    return rows(client, sql, params)
+        ) GROUP BY t, g ORDER BY g, t LIMIT {{limit:UInt32}}"""
+    return rows(client, sql, {**params, "limit": limit})
 
 
 # per series and step: a cumulative histogram's last point, or the sum of a delta histogram's points

@@ -310,3 +310,10 @@ def test_bad_requests_are_4xx_never_500(kpi_url: str, path: str, status: int) ->
     code, body = _status(kpi_url + path)
     assert code == status, body[:300]
     assert b"Traceback" not in body
+
+
+def test_a_panel_with_too_many_rows_is_a_clear_400(kpi_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("storage.queries.kpi.MAX_KPI_ROWS", 5)
+    code, body = _status(f"{kpi_url}/api/kpi/test/sales/over-time.json?{urllib.parse.urlencode(_window())}")
+    assert code == 400
+    assert "panel 'over-time': metric 'kt.orders' grouped by country gives more than 5 rows" in body.decode()
