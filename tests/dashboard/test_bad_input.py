@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.app import create_app
-from storage.queries import edges, logs, metrics, services, traces
+from storage.queries import edges, kpi, logs, metrics, services, traces
 from storage.queries.common import AttrFilter, Window
 from tests.dashboard.conftest import World
 
@@ -149,6 +149,9 @@ def test_no_sql_is_built_from_input() -> None:
         lambda c: metrics.value_series(c, "db", w, metrics.MetricQuery(evil, "gauge", attrs, (evil,)), "avg"),
         lambda c: metrics.counter_increase(c, "db", w, metrics.MetricQuery(evil, "sum", attrs, (evil,))),
         lambda c: metrics.histogram_points(c, "db", w, metrics.MetricQuery(evil, "histogram", attrs, (evil,))),
+        lambda c: kpi.kpi_points(c, "db", w, kpi.KpiQuery(evil, "sum", attrs, (evil,))),
+        lambda c: kpi.kpi_points(c, "db", w, kpi.KpiQuery(evil, "gauge", attrs, (evil,))),
+        lambda c: kpi.metrics_with_attribute(c, "db", w, evil, evil),
     ]
     for call in calls:
         rec = Recorder()
