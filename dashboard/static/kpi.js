@@ -94,8 +94,8 @@
       ...cols,
       { key: "value", label: "Value", num: true, render: (r) => fmt(r.value, panel, groupCurrency(panel, r.group)) },
       { key: "previous", label: "Previous period", num: true, render: (r) => fmt(r.previous, panel, groupCurrency(panel, r.group)) },
-      { key: "change", label: "Change", num: true, render: (r) => badge(r.change, panel), sort: (r) => r.change ?? -Infinity },
-      ...(panel.data.rows.some((r) => r.share !== null) ? [{ key: "share", label: "Share", num: true, render: (r) => el("span", { class: "share" }, el("span", { class: "bar", style: `width:${(60 * (r.share || 0)).toFixed(0)}px` }), pct(r.share || 0)) }] : []),
+      { key: "change", label: "Change", num: true, render: (r) => r.change === null ? el("span", { class: "muted", title: "no previous figure" }, "–") : badge(r.change, panel), sort: (r) => r.change ?? -Infinity },
+      ...(panel.data.rows.some((r) => r.share !== null) ? [{ key: "share", label: "Share", num: true, render: (r) => el("span", { class: "share" }, el("span", { class: "bar", style: `width:${(40 * (r.share || 0)).toFixed(0)}px` }), pct(r.share || 0)) }] : []),
     ], panel.data.rows, { sort: "value", asc: false, class: "kpi-table" });
   }
 

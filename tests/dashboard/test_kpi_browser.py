@@ -86,6 +86,9 @@ def test_every_default_kpi_page_draws_and_exports(shop_url: str) -> None:
                 page.goto(f"{shop_url}/kpi/{s.id}/{p.id}?from=now-24h")
                 _drawn(b)
                 assert page.locator(".kpi-panel").count() == len(p.panels)
+                assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), "the page scrolls sideways"
+                clipped = "[...document.querySelectorAll('.t-table .kpi-body')].some((b) => b.scrollWidth > b.clientWidth)"
+                assert not page.evaluate(clipped), "a table is wider than its panel"
                 rows = _download_first_csv(b)
                 assert rows[0] and len(rows) >= 2, rows
                 _clean(b, f"kpi-{s.id}-{p.id}")
