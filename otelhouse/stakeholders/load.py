@@ -16,6 +16,14 @@ DEFAULT_FILE = Path(__file__).with_name("default.toml")
 _SLUG = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 _RELATIVE = re.compile(r"now-\d{1,4}[mhdw]")
 MAX_PANELS = 40
+_TOML_NAMES = {
+    str: "text",
+    int: "an integer",
+    float: "a number",
+    dict: "a table",
+    list: "a list",
+    bool: "true or false",
+}
 
 
 class StakeholdersError(ConfigError):
@@ -61,8 +69,9 @@ def _field(table: dict, key: str, kind: type | tuple, place: Place, default: Any
     value = table[key]
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-        names = " or ".join(k.__name__ for k in kinds)
-        raise place.fail(f"field {key!r} must be {names}, got {type(value).__name__} {str(value)[:40]!r}")
+        names = " or ".join(_TOML_NAMES[k] for k in kinds)
+        got = _TOML_NAMES.get(type(value), type(value).__name__)
+        raise place.fail(f"field {key!r} must be {names}, got {got} {str(value)[:40]!r}")
     return value
 
 

@@ -84,7 +84,7 @@ def test_a_good_file_parses_with_defaults() -> None:
         # unknown field, with a suggestion
         (('format = "count"', 'fromat = "count"'), f"{PANEL}: unknown field 'fromat' (did you mean 'format'?)"),
         # wrong type
-        (('format = "count"', "format = 3"), f"{PANEL}: field 'format' must be str, got int '3'"),
+        (('format = "count"', "format = 3"), f"{PANEL}: field 'format' must be text, got an integer '3'"),
         # a value outside its choices
         (
             ('format = "count"', 'format = "money"'),
