@@ -9,7 +9,10 @@ from aiohttp import web
 
 from dashboard import metricmath, params
 from dashboard.api_services import _window_json
+from dashboard.appstate import STAKEHOLDERS_KEY
 from dashboard.respond import json_response, run
+from otelhouse.stakeholders import classify
+from storage.queries import kpi as qk
 from storage.queries import metrics as qm
 
 COUNTER_AGGS = ("rate", "increase")
@@ -20,7 +23,14 @@ HIST_AGGS = ("p50", "p90", "p99")
 async def catalog(request: web.Request) -> web.Response:
     w = params.window(request.query)
     search = params.text(request.query, "search", "", 256)
-    (found,) = await run(request, partial(qm.metric_catalog, w=w, search=search))
+    rules = request.app[STAKEHOLDERS_KEY].classification
+    queries = [partial(qm.metric_catalog, w=w, search=search)]
+    if rules.attribute:
+        queries.append(partial(qk.metrics_with_attribute, w=w, key=rules.attribute[0], value=rules.attribute[1]))
+    found, *marked = await run(request, *queries)
+    tagged = set(marked[0]) if marked else set()
+    for m in found:
+        m["class"] = classify(rules, m["name"], m["name"] in tagged)
     return json_response({"window": _window_json(w), "metrics": found})
 
 

@@ -8,10 +8,12 @@ import jinja2
 from aiohttp import web
 
 from otelhouse.config import Settings
+from otelhouse.stakeholders import Stakeholders
 
 TEMPLATES = Path(__file__).parent / "templates"
 SETTINGS_KEY = web.AppKey("settings", Settings)
 JINJA_KEY = web.AppKey("jinja", jinja2.Environment)
+STAKEHOLDERS_KEY = web.AppKey("stakeholders", Stakeholders)
 
 
 def render(request: web.Request, template: str, **context: object) -> web.Response:

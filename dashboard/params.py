@@ -23,6 +23,10 @@ class BadRequest(ValueError):
     """The request's parameters are wrong; the message says which and why."""
 
 
+class NotFound(LookupError):
+    """The path names something that does not exist; the message says what."""
+
+
 def text(q: Mapping[str, str], name: str, default: str = "", max_len: int = MAX_TEXT) -> str:
     """Return a bounded text parameter."""
     value = q.get(name, default)

@@ -13,7 +13,7 @@ from aiohttp import web
 from clickhouse_connect.driver import Client
 
 from dashboard.appstate import render
-from dashboard.params import BadRequest
+from dashboard.params import BadRequest, NotFound
 from otelhouse.health import STORE_KEY
 from storage import StoreError
 
@@ -47,11 +47,14 @@ async def run(request: web.Request, *queries: Callable[[Client, str], Any]) -> l
 
 @web.middleware
 async def errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
-    """Turn bad parameters into 400 and storage trouble into 503, as JSON under /api, else as a page."""
+    """Turn bad parameters into 400, unknown names into 404 and storage trouble into 503, as JSON under /api,
+    else as a page."""
     try:
         return await handler(request)
     except BadRequest as exc:
         status, message = 400, str(exc)
+    except NotFound as exc:
+        status, message = 404, str(exc)
     except StoreError as exc:
         log.warning("dashboard query failed", extra={"path": request.path, "error": str(exc)})
         status, message = 503, f"storage cannot answer right now: {exc}"

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from otelhouse.config import Settings
 from otelhouse.health import READY_CHECKS_KEY
+from otelhouse.stakeholders import Stakeholders, load_stakeholders
 from storage import Store
 
 log = logging.getLogger("otelhouse")
@@ -57,14 +58,16 @@ async def _serve_app(runner: web.AppRunner, host: str, port: int, running: Runni
     log.info(f"{name} listening on http://{host}:{bound}", extra={"part": name, "port": bound})
 
 
-async def start_parts(settings: Settings, store: Store, parts: Iterable[str]) -> Running:
+async def start_parts(
+    settings: Settings, store: Store, parts: Iterable[str], stakeholders: Stakeholders | None = None
+) -> Running:
     """Start the named parts on the shared store; return what to stop later.
 
     If one part cannot start, what did start is stopped again before the error goes up.
     """
     running = Running()
     try:
-        await _start(settings, store, set(parts), running)
+        await _start(settings, store, set(parts), running, stakeholders)
     except BaseException:
         await stop_parts(running)
         raise
@@ -75,7 +78,9 @@ def _plain_runner(app: web.Application) -> web.AppRunner:
     return web.AppRunner(app, access_log=None, handle_signals=False)
 
 
-async def _start(settings: Settings, store: Store, parts: set[str], running: Running) -> None:
+async def _start(
+    settings: Settings, store: Store, parts: set[str], running: Running, stakeholders: Stakeholders | None
+) -> None:
     from collector.app import METRICS_KEY, collector_runner, start_collector
     from collector.otlp_grpc import GrpcBindError
     from dashboard.app import create_app as create_dashboard
@@ -104,7 +109,7 @@ async def _start(settings: Settings, store: Store, parts: set[str], running: Run
             collector_runner(app, settings), c.host, c.http_port, running, "collector", "collector.http_port"
         )
     if "dashboard" in parts:
-        app = create_dashboard(settings, store)
+        app = create_dashboard(settings, store, stakeholders)
         if collector_app is not None:  # the dashboard's login and refusal counters join the collector's /metrics
             collector_app[METRICS_KEY].registry.register(app[AUTH_KEY].metrics.registry)
         if retention is not None:
@@ -144,12 +149,15 @@ async def serve(settings: Settings, parts: Iterable[str], no_demo: bool = False)
     from demo.command import collector_endpoint
     from demo.process import DemoProcess, demo_wanted
 
+    parts = tuple(parts)
+    # an invalid stakeholders file stops start-up before anything opens (StakeholdersError names the place)
+    stakeholders = load_stakeholders(settings.dashboard.stakeholders_file) if "dashboard" in parts else None
     store = await asyncio.to_thread(Store.open, settings)
     try:
         applied = await asyncio.to_thread(store.migrate)
         if applied:
             log.info("schema migrated", extra={"applied": ",".join(applied)})
-        running = await start_parts(settings, store, parts)
+        running = await start_parts(settings, store, parts, stakeholders)
         demo = None
         if "collector" in running.ports and demo_wanted(settings, no_demo):
             demo = DemoProcess(collector_endpoint(settings, running.ports["collector"]))

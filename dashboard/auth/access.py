@@ -6,19 +6,15 @@ from collections.abc import Iterable
 from enum import Enum
 
 from otelhouse.config import Settings
+from otelhouse.stakeholders import load_stakeholders
 
 ADMIN, ENGINEER = "admin", "engineer"
 BUILTIN_ROLES = (ADMIN, ENGINEER)
-# the stakeholders the shipped stakeholders file defines
-DEFAULT_STAKEHOLDERS = frozenset({"finance", "product", "support"})
 
 
 def stakeholder_names(settings: Settings) -> frozenset[str]:
-    """Return the stakeholder names, each of which is a role.
-
-    The one place to wire to the stakeholders file's loader once it exists.
-    """
-    return DEFAULT_STAKEHOLDERS
+    """Return the stakeholder names of the stakeholders file, each of which is a role."""
+    return load_stakeholders(settings.dashboard.stakeholders_file).names
 
 
 class Audience(Enum):

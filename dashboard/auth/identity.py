@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from dashboard.auth.access import ADMIN, may_see
+from dashboard.auth.access import ADMIN, home_of, may_see
 from dashboard.auth.apitokens import find_token
 from dashboard.auth.signing import Session, decode_session
 from dashboard.auth.state import AUTH_KEY, AuthState
@@ -131,4 +131,5 @@ def template_context(request: web.Request) -> dict:
         "via": who.via if who else "",
         "csrf": csrf_token(request),
         "may": lambda path: may_see(role, path, stakeholders),
+        "home": home_of(role) if role else "/",
     }

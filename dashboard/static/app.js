@@ -144,7 +144,7 @@ const OH = (() => {
   function toLocalInput(ms) { const d = new Date(ms); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`; }
   function syncPicker() {
     const form = document.getElementById("timepicker"); if (!form) return;
-    const p = state(), from = p.get("from") || "now-1h", to = p.get("to") || "now";
+    const p = state(), from = p.get("from") || form.dataset.defaultFrom || "now-1h", to = p.get("to") || "now";
     const sel = document.getElementById("tp-range");
     const relative = to === "now" && [...sel.options].some((o) => o.value === from);
     sel.value = relative ? from : "custom";

@@ -19,6 +19,7 @@
     table(document.getElementById("catalog"), [
       { key: "name", label: "Metric", render: (m) => el("a", { href: "#", "aria-current": m.name === name && m.kind === kind ? "true" : null, onclick: (ev) => { ev.preventDefault(); set({ name: m.name, kind: m.kind, agg: "", group: [], attr: [] }); } }, m.name) },
       { key: "kind", label: "Type", render: (m) => m.kind === "sum" ? (m.monotonic ? "counter" : "up-down counter") : m.kind.replace("_", " ") },
+      { key: "class", label: "Class", render: (m) => el("span", { class: "tag " + m.class, title: m.class === "business" ? "Business metric: feeds KPI pages" : "Technical metric" }, m.class) },
       { key: "unit", label: "Unit" },
       { key: "description", label: "Description" },
       { key: "labels", label: "Labels", nosort: true, render: (m) => m.labels.map((l) => el("span", { class: "tag" }, l)) },

@@ -167,6 +167,11 @@ class JaegerSettings:
 class DashboardSettings:
     host: str = setting("127.0.0.1", "address the dashboard listens on")
     port: int = setting(8080, "dashboard HTTP port")
+    stakeholders_file: str = setting(
+        "",
+        "TOML file of stakeholders, their KPI pages and which metrics are business metrics (docs/kpi.md); "
+        "empty: the built-in file for the demo shop",
+    )
 
 
 @dataclass(frozen=True)

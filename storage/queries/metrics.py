@@ -14,6 +14,7 @@ from storage.queries.common import AttrFilter, Conditions, Window, bucket_expr, 
 
 KINDS = ("gauge", "sum", "histogram", "exponential_histogram", "summary")
 AGGREGATES = {"sum": "sum", "avg": "avg", "min": "min", "max": "max"}  # user word -> SQL function
+MAX_STEP_ROWS = 1_000_000  # (step, group) rows one series query may return: bounds memory
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,14 @@ def metric_catalog(client: Client, db: str, w: Window, search: str = "", limit: 
     return rows(client, sql, {**w.params, "search": search, "limit": limit})
 
 
-def _common(q: MetricQuery, w: Window) -> tuple[Conditions, dict]:
+def _common(q: MetricQuery, w: Window, lookback_s: int = 0) -> tuple[Conditions, dict]:
     c = Conditions()
     c.add("MetricName = {name:String}", name=q.name)
     c.attrs(q.attrs, ("Attributes", "ResourceAttributes"))
-    # one step before the window gives the first step a baseline for counters and histograms
-    params = {**w.params, **c.params, "group": list(q.group_by), "fetch_start": w.start_ns - w.step_s * 10**9}
+    # one step (or the lookback, if longer) before the window gives the first step a baseline for
+    # counters and histograms
+    fetch_start = w.start_ns - max(w.step_s, lookback_s) * 10**9
+    params = {**w.params, **c.params, "group": list(q.group_by), "fetch_start": fetch_start}
     return c, params
 
 
@@ -57,27 +60,34 @@ _GROUP = "arrayMap(k -> if(k = 'service.name', ServiceName, Attributes[k]), {gro
 _SERIES = "cityHash64(ServiceName, Attributes)"
 
 
-def value_series(client: Client, db: str, w: Window, q: MetricQuery, agg: str) -> list[dict]:
-    """Return agg over series of each series' last value per step, per group (gauge, sum, summary)."""
+def value_series(
+    client: Client, db: str, w: Window, q: MetricQuery, agg: str, limit: int = MAX_STEP_ROWS
+) -> list[dict]:
+    """Return agg over series of each series' last value per step, per group (gauge, sum, summary);
+    at most `limit` rows."""
     c, params = _common(q, w)
     sql = f"""SELECT t, g, {AGGREGATES[agg]}(v) AS value FROM (
             SELECT {bucket_expr("TimeUnix")} AS t, {_GROUP} AS g, {_SERIES} AS s,
                 argMax({_VALUE[q.kind]}, TimeUnix) AS v
             FROM {db}.otel_metrics_{q.kind} WHERE {time_clause("TimeUnix")} AND {c.sql()} GROUP BY t, g, s
-        ) GROUP BY t, g ORDER BY g, t"""
-    return rows(client, sql, params)
+        ) GROUP BY t, g ORDER BY g, t LIMIT {{limit:UInt32}}"""
+    return rows(client, sql, {**params, "limit": limit})
 
 
-def counter_increase(client: Client, db: str, w: Window, q: MetricQuery) -> list[dict]:
-    """Return the increase and the rate per step per group of a sum, summed over series, resets handled.
+def counter_increase(
+    client: Client, db: str, w: Window, q: MetricQuery, lookback_s: int = 0, limit: int = MAX_STEP_ROWS
+) -> list[dict]:
+    """Return the increase and the rate per step per group of a sum, summed over series, resets handled
+    (at most `limit` rows).
 
     Delta points count as they are. A cumulative point adds its difference from the series' previous
     point; after a reset (lower value or new start time) it adds its whole value. A series' first
     point adds its value only when the series started inside the fetched range, else it is a baseline.
     A series' rate in a step is its increase over the time its points cover (since each one's
-    previous point), so points sparser than the step do not read as a lower rate.
+    previous point), so points sparser than the step do not read as a lower rate. `lookback_s` reaches
+    further back than one step for each series' baseline (totals must not lose the first increase).
     """
-    c, params = _common(q, w)
+    c, params = _common(q, w, lookback_s)
     started = "StartTimeUnix >= fromUnixTimestamp64Nano({fetch_start:Int64})"
     since_start = "(toUnixTimestamp64Nano(TimeUnix) - st) / 1e9"
     sql = f"""SELECT t, g, sum(inc_s) AS value, sum(if(dt_s > 0, inc_s / dt_s, 0)) AS rate FROM (
@@ -100,8 +110,8 @@ def counter_increase(client: Client, db: str, w: Window, q: MetricQuery) -> list
                 )
             ) WHERE TimeUnix >= fromUnixTimestamp64Nano({{start:Int64}})
             GROUP BY t, g, s
-        ) GROUP BY t, g ORDER BY g, t"""
-    return rows(client, sql, params)
+        ) GROUP BY t, g ORDER BY g, t LIMIT {{limit:UInt32}}"""
+    return rows(client, sql, {**params, "limit": limit})
 
 
 # per series and step: a cumulative histogram's last point, or the sum of a delta histogram's points

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from aiohttp import web
-
 from dashboard.auth.accounts import User, changing, with_user
 from dashboard.auth.passwords import hash_password
 
@@ -25,17 +23,6 @@ def write_users(path: Path, roles: tuple[str, ...] = ROLES) -> None:
     with changing(path) as box:
         for role in roles:
             box[0] = with_user(box[0], User(user_of(role), role, hashed, "2026-01-01T00:00:00+00:00"))
-
-
-async def _kpi_standin(request: web.Request) -> web.Response:
-    return web.json_response({"stand_in": True, **request.match_info})
-
-
-def add_kpi_standins(app: web.Application) -> None:
-    """Stand-ins for the KPI pages and their data (built in the kpi branch), so the route table is tested."""
-    app.router.add_get("/kpi/{stakeholder}", _kpi_standin)
-    app.router.add_get("/kpi/{stakeholder}/{page}", _kpi_standin)
-    app.router.add_get("/api/kpi/{stakeholder}/{page}/{rest:.*}", _kpi_standin)
 
 
 def csrf_of(html: str) -> str:

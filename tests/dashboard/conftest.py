@@ -6,6 +6,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -31,22 +32,30 @@ class World:
         return self.live.http_url
 
 
-@pytest.fixture(scope="session")
-def world(engine: Store, chdb_path) -> Iterator[World]:
-    """One database with the three-service scenario's traces and logs, written through a live collector."""
+@contextmanager
+def live_database(engine: Store, chdb_path) -> Iterator[tuple[Store, Settings, LiveCollector]]:
+    """A migrated database of its own with a live collector writing to it; dropped afterwards."""
     database = f"t_{uuid.uuid4().hex[:12]}"
     settings = make_settings(chdb_path, database)
     store = Store(engine.target, schema_options(settings, database))
     store.migrate()
     gen = start_live_collector(chdb_path, store, database)
-    live = next(gen)
-    seeded = seed_traces(live.http_url)
-    seed_logs(live.http_url, seeded)
-    live.wait_stored()
-    yield World(store, settings, seeded, live)
-    gen.close()
-    store.call(lambda c: c.command(f"DROP DATABASE IF EXISTS {database}"))
-    store.close()
+    try:
+        yield store, settings, next(gen)
+    finally:
+        gen.close()
+        store.call(lambda c: c.command(f"DROP DATABASE IF EXISTS {database}"))
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def world(engine: Store, chdb_path) -> Iterator[World]:
+    """One database with the three-service scenario's traces and logs, written through a live collector."""
+    with live_database(engine, chdb_path) as (store, settings, live):
+        seeded = seed_traces(live.http_url)
+        seed_logs(live.http_url, seeded)
+        live.wait_stored()
+        yield World(store, settings, seeded, live)
 
 
 def serve(app: web.Application) -> Iterator[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.app import create_app
-from storage.queries import edges, logs, metrics, services, traces
+from storage.queries import edges, kpi, logs, metrics, services, traces
 from storage.queries.common import AttrFilter, Window
 from tests.dashboard.conftest import World
 
@@ -37,8 +37,11 @@ ENDPOINTS: dict[str, list[str]] = {
     "/api/logs/tail": ["after", "q", "limit"],
     "/api/metrics": ["search", "from"],
     "/api/metrics/series": ["name", "kind", "agg", "group", "attr", "step"],
+    "/api/kpi/finance/revenue": ["from", "to", "step"],
+    "/api/kpi/finance/revenue/orders.csv": ["from", "to", "step"],
+    "/api/kpi/product/growth/checkout-funnel.json": ["from", "to", "step"],
 }
-PAGES = ["/services", "/services/x", "/map", "/traces", "/logs", "/metrics"]
+PAGES = ["/services", "/services/x", "/map", "/traces", "/logs", "/metrics", "/kpi", "/kpi/finance/revenue"]
 
 
 @pytest.fixture
@@ -71,6 +74,10 @@ async def test_every_api_parameter_fuzzed(client, world: World) -> None:
     for value in INJECTIONS + TRACE_IDS:
         await expect_clean(client, f"/api/traces/{value[:200]}", {})
         await expect_clean(client, f"/api/services/{value[:200]}", {})
+        await expect_clean(client, f"/api/kpi/{value[:200]}/revenue", {})
+        await expect_clean(client, f"/api/kpi/finance/{value[:200]}/orders.csv", {})
+        await expect_clean(client, f"/api/kpi/finance/revenue/{value[:200]}.json", {})
+        await expect_clean(client, f"/kpi/finance/{value[:200]}", {})
     for page in PAGES:
         for value in ["' OR 1=1 --", "now-999999w", "abc"]:
             await expect_clean(client, page, {"from": value, "to": value, "limit": value})
@@ -142,6 +149,9 @@ def test_no_sql_is_built_from_input() -> None:
         lambda c: metrics.value_series(c, "db", w, metrics.MetricQuery(evil, "gauge", attrs, (evil,)), "avg"),
         lambda c: metrics.counter_increase(c, "db", w, metrics.MetricQuery(evil, "sum", attrs, (evil,))),
         lambda c: metrics.histogram_points(c, "db", w, metrics.MetricQuery(evil, "histogram", attrs, (evil,))),
+        lambda c: kpi.kpi_points(c, "db", w, kpi.KpiQuery(evil, "sum", attrs, (evil,))),
+        lambda c: kpi.kpi_points(c, "db", w, kpi.KpiQuery(evil, "gauge", attrs, (evil,))),
+        lambda c: kpi.metrics_with_attribute(c, "db", w, evil, evil),
     ]
     for call in calls:
         rec = Recorder()
