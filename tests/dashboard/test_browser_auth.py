@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.app import create_app
-from tests.dashboard.authkit import PASSWORD, add_kpi_standins, user_of, write_users
+from tests.dashboard.authkit import PASSWORD, user_of, write_users
 from tests.dashboard.browser import Browser, chromium, needs_chromium
 from tests.dashboard.conftest import World, serve
 from tests.dashboard.test_browser import check
@@ -21,13 +21,11 @@ pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def login_url(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The seeded world's dashboard with one user per role and stand-ins for the KPI pages."""
+    """The seeded world's dashboard with one user per role."""
     users = tmp_path_factory.mktemp("auth") / "users.json"
     write_users(users)
     auth = dataclasses.replace(world.settings.auth, users_file=str(users), session_keys=("browser-test-key",))
-    app = create_app(dataclasses.replace(world.settings, auth=auth), world.store)
-    add_kpi_standins(app)
-    yield from serve(app)
+    yield from serve(create_app(dataclasses.replace(world.settings, auth=auth), world.store))
 
 
 def sign_in(b: Browser, base: str, role: str, path: str = "/") -> None:
@@ -85,7 +83,8 @@ def test_stakeholder_is_refused_the_log_explorer(login_url: str) -> None:
     with chromium() as b:
         page = b.page
         sign_in(b, login_url, "support")
-        page.wait_for_url("**/kpi/support")  # a stakeholder starts on their KPI pages
+        page.wait_for_url("**/kpi/support/customers")  # a stakeholder starts on their first KPI page
+        assert page.locator("header nav a[href='/kpi/support']").count() == 1
         response = page.goto(login_url + "/logs")
         assert response is not None and response.status == 403
         assert "Not for your role" in page.inner_text("h1")
