@@ -21,7 +21,7 @@ from collector.jsonlines.severity import Scale, severity
 from collector.jsonlines.timestamps import parse_timestamp
 from collector.otlp.limits import Limits, TooManyItems
 from collector.otlp.model import Signal
-from collector.otlp.rows.attributes import attributes as render_attributes
+from storage.rows.attributes import attributes as render_attributes
 from tests.collector.conftest import LiveCollector
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
