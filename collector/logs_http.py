@@ -1,10 +1,10 @@
 """HTTP receivers for logs that are not OTLP: `POST /v1/logs/json` (JSON lines) and Loki's push API.
 
 Transport only: ingest key, body limits and decompression, status codes. The pure conversions
-(collector/jsonlines, collector/loki) turn a request into an OTLP ExportLogsServiceRequest, which
-the shared Receiver takes exactly as it takes an OTLP/HTTP one: the write-ahead log, batching,
-deduplication and the native ClickHouse decode apply unchanged, and so does the promise (a 2xx
-means the stored lines are in the write-ahead log).
+(collector/jsonlines, collector/loki) turn a request into an OTLP ExportLogsServiceRequest built to
+the OTLP limits, which the shared Receiver submits as it does remote_write's (no second parse): the
+write-ahead log, batching, deduplication and the native ClickHouse decode apply unchanged, and so
+does the promise (a 2xx means the stored lines are in the write-ahead log).
 """
 
 from __future__ import annotations
@@ -127,12 +127,9 @@ async def _json_lines(request: web.Request, routes: LogRoutes) -> web.Response:
     ctx = Context(service, resource_header(request.headers.get("X-Resource-Attributes")), time.time_ns())
     async with received_body(request, routes.receiver, request.app[LIMITS_KEY]) as body:
         otlp, report = await _off_loop(len(body), convert, body, ctx, routes.limits)
-        if otlp:
-            result = await routes.receiver.ingest(Signal.LOGS, "jsonlines", "protobuf", otlp)
-            if result.rejected:  # the mapping checks what the OTLP decode does, so this is a safety net
-                report.rejected += result.rejected
-                report.mapped -= result.rejected
-                report.problem(0, result.message)
+        if otlp:  # built to the OTLP limits (collector/logwire.py), so it skips the OTLP decode
+            stored = report.mapped + report.raw
+            await routes.receiver.submit(Signal.LOGS, "jsonlines", otlp, stored, report.truncated, report.repaired)
     for outcome in ("mapped", "raw", "rejected"):
         routes.lines.labels("jsonlines", outcome).inc(getattr(report, outcome))
     return web.json_response(report.as_dict())
@@ -153,10 +150,8 @@ async def _loki_push(request: web.Request, routes: LogRoutes) -> web.Response:
     async with received_body(request, routes.receiver, request.app[LIMITS_KEY]) as body:
         otlp, report = await _off_loop(len(body), _decode_and_convert, body, is_json, routes, time.time_ns())
         if otlp:
-            result = await routes.receiver.ingest(Signal.LOGS, "loki", "protobuf", otlp)
-            if result.rejected:
-                report.rejected += result.rejected
-                report.first_problem = report.first_problem or result.message
+            stored = report.entries - report.rejected
+            await routes.receiver.submit(Signal.LOGS, "loki", otlp, stored, report.truncated, report.repaired)
     routes.lines.labels("loki", "mapped").inc(report.mapped)
     routes.lines.labels("loki", "raw").inc(report.entries - report.rejected - report.mapped)
     routes.lines.labels("loki", "rejected").inc(report.rejected)
