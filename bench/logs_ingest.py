@@ -145,6 +145,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight per process (default 8)")
     parser.add_argument("--items", type=int, default=1000, help="lines per request (default 1000)")
     parser.add_argument("--formats", nargs="+", default=list(FORMATS))
+    parser.add_argument(
+        "--mapping-processes", type=int, default=None, help="collector.log_mapping_processes (default: the default)"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="otelhouse-logbench-"))
@@ -154,7 +157,10 @@ def main() -> None:
     ctx = mp.get_context("spawn")
     # one collector for every format, so the ratios compare like with like on a machine whose speed drifts
     database = "bench_logs"
-    collector = Collector(data, database, native=True)
+    extra = {}
+    if args.mapping_processes is not None:
+        extra["OTELHOUSE_COLLECTOR_LOG_MAPPING_PROCESSES"] = str(args.mapping_processes)
+    collector = Collector(data, database, native=True, **extra)
     base = f"http://127.0.0.1:{collector.http}"
     totals = {
         fmt: {"acked": 0, "time": 0.0, "refused": 0, "failed": 0, "latencies": [], "rss": 0.0} for fmt in args.formats
