@@ -129,21 +129,25 @@ def _key_value(key: str, value: object, cut: Cut) -> bytes:
 def attributes(pairs: Iterable[Attribute], cut: Cut, tag: bytes = b"\x32") -> bytes:
     """Encode a repeated KeyValue field (LogRecord.attributes is field 6; Resource.attributes is 1)."""
     out = []
+    append = out.append
     cache = _PAIRS
     cached = _CACHED_TYPES if cut.value >= _PAIR_BYTES else _NOT_CACHED
     for key, value in pairs:
         t = type(value)
-        # the type is part of the key: True == 1 and 1 == 1.0 must not share an entry
-        ck = (key, t, value)
-        encoded = cache.get(ck) if t in cached else None
-        if encoded is None:
+        if t in cached:
+            # the type is part of the key: True == 1 and 1 == 1.0 must not share an entry
+            ck = (key, t, value)
+            encoded = cache.get(ck)
+            if encoded is None:
+                encoded = _key_value(key, value, cut)
+                if len(encoded) < _PAIR_BYTES:
+                    if len(cache) >= _PAIR_LIMIT:
+                        cache.clear()
+                    cache[ck] = encoded
+        else:
             encoded = _key_value(key, value, cut)
-            if t in cached and len(encoded) < _PAIR_BYTES:
-                if len(cache) >= _PAIR_LIMIT:
-                    cache.clear()
-                cache[ck] = encoded
-        out.append(tag)
-        out.append(encoded)
+        append(tag)
+        append(encoded)
     return b"".join(out)
 
 
@@ -163,17 +167,14 @@ class Record(NamedTuple):
 
 def encode_record(r: Record, cut: Cut) -> bytes:
     """Encode a LogRecord message (without its field tag)."""
-    parts = []
-    if r.time_ns:
-        parts.append(b"\x09" + _pack_fixed64(r.time_ns))
-    if r.severity_number:
-        parts.append(b"\x10" + varint(r.severity_number))
-    if r.severity_text:
-        parts.append(_field(b"\x1a", utf8(r.severity_text)[0]))
-    if type(r.body) is bytes:  # a line as received (Loki)
-        parts.append(_field(b"\x2a", _field(b"\x0a", cut.line(r.body))))
-    elif r.body is not None:
-        parts.append(_field(b"\x2a", any_value(r.body, cut, cut.body)))
+    parts = [b"\x09" + _pack_fixed64(r.time_ns)] if r.time_ns else []
+    if r.severity_number or r.severity_text:
+        parts.append(severity_fields(r.severity_number, r.severity_text))
+    body = r.body
+    if body is not None:
+        # a bytes body is a line as received (Loki)
+        value = _field(b"\x0a", cut.line(body)) if type(body) is bytes else any_value(body, cut, cut.body)
+        parts.append(b"\x2a" + varint(len(value)) + value)
     if r.attributes:
         parts.append(attributes(r.attributes, cut))
     if r.flags:
@@ -187,9 +188,21 @@ def encode_record(r: Record, cut: Cut) -> bytes:
     return b"".join(parts)
 
 
+# (number, text) -> the two fields: a few pairs cover every line
+_SEVERITIES: dict[tuple[int, str], bytes] = {}
+
+
 def severity_fields(number: int, text: str) -> bytes:
-    """Encode a record's severity_number and severity_text fields (for encode_line)."""
-    return (b"\x10" + varint(number) if number else b"") + (_field(b"\x1a", utf8(text)[0]) if text else b"")
+    """Encode a record's severity_number and severity_text fields (remembered, bounded)."""
+    key = (number, text)
+    found = _SEVERITIES.get(key)
+    if found is None:
+        found = (b"\x10" + varint(number) if number else b"") + (_field(b"\x1a", utf8(text)[0]) if text else b"")
+        if len(text) < 64:
+            if len(_SEVERITIES) >= 1024:
+                _SEVERITIES.clear()
+            _SEVERITIES[key] = found
+    return found
 
 
 def encode_line(
