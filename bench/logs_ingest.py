@@ -17,6 +17,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -204,7 +205,10 @@ def main() -> None:
             *results["load_average_start"], *results["load_average_end"]
         )
     )
-    stored = count_rows(data, database)
+    try:
+        stored = count_rows(data, database)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the engine's data folder: tens of MB per run
     for fmt in args.formats:
         results[fmt]["stored"] = stored[fmt]
         say(f"  {fmt:9} acknowledged {results[fmt]['acked']:,}  stored {stored[fmt]:,}")
