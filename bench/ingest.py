@@ -198,7 +198,7 @@ def ceilings(client, database: str, signal_name: str, args) -> dict:
     """
     from collector.app import EMBEDDED_INSERT_THREADS
     from collector.otlp.model import Payload, Route, Signal
-    from collector.otlp.rows import build_tables
+    from storage.rows import build_tables
     from storage.schema import SchemaOptions
     from storage.writer import write_payloads
 

@@ -5,8 +5,8 @@ post prebuilt requests of --items lines with several in flight for --seconds, ho
 line counts once acknowledged, and the rate is acknowledged / (seconds + time to drain), so it
 counts stored lines; afterwards acknowledged = stored is checked by counting rows per format.
 
-    python bench/logs_ingest.py                 # 30 s per format
-    python bench/logs_ingest.py --seconds 10
+    python bench/logs_ingest.py                          # 30 s per format
+    python bench/logs_ingest.py --seconds 10 --rounds 3  # formats take turns: ratios for a drifting machine
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
+import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -139,45 +141,74 @@ def count_rows(data: Path, database: str) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30, help="duration of each measurement (default 30)")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of every format in turn (default 1)")
     parser.add_argument("--procs", type=int, default=3, help="sender processes (default 3)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight per process (default 8)")
     parser.add_argument("--items", type=int, default=1000, help="lines per request (default 1000)")
     parser.add_argument("--formats", nargs="+", default=list(FORMATS))
+    parser.add_argument(
+        "--mapping-processes", type=int, default=None, help="collector.log_mapping_processes (default: the default)"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="otelhouse-logbench-"))
     data = work / "clickhouse"
     results: dict = {"args": vars(args), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    results["load_average_start"] = os.getloadavg()
     ctx = mp.get_context("spawn")
     # one collector for every format, so the ratios compare like with like on a machine whose speed drifts
     database = "bench_logs"
-    collector = Collector(data, database, native=True)
+    extra = {}
+    if args.mapping_processes is not None:
+        extra["OTELHOUSE_COLLECTOR_LOG_MAPPING_PROCESSES"] = str(args.mapping_processes)
+    collector = Collector(data, database, native=True, **extra)
     base = f"http://127.0.0.1:{collector.http}"
+    totals = {
+        fmt: {"acked": 0, "time": 0.0, "refused": 0, "failed": 0, "latencies": [], "rss": 0.0} for fmt in args.formats
+    }
     try:
-        for fmt in args.formats:
-            collector.reset_peak_rss()
-            jobs = [(base, fmt, args.items, args.concurrency, args.seconds, 100 + i) for i in range(args.procs)]
-            with ctx.Pool(args.procs) as pool:
-                tallies: list[Tally] = pool.starmap(generate, jobs)
-            drain = collector.wait_drained()
-            acked = sum(t.acked_items for t in tallies)
-            latencies = sorted(x for t in tallies for x in t.latencies)
+        # formats take turns in every round, so a machine whose speed drifts weighs on each alike
+        for _ in range(args.rounds):
+            for fmt in args.formats:
+                collector.reset_peak_rss()
+                jobs = [(base, fmt, args.items, args.concurrency, args.seconds, 100 + i) for i in range(args.procs)]
+                with ctx.Pool(args.procs) as pool:
+                    tallies: list[Tally] = pool.starmap(generate, jobs)
+                drain = collector.wait_drained()
+                t = totals[fmt]
+                t["acked"] += sum(x.acked_items for x in tallies)
+                t["time"] += args.seconds + drain
+                t["refused"] += sum(x.refused for x in tallies)
+                t["failed"] += sum(x.failed for x in tallies)
+                t["latencies"] += [x for tally in tallies for x in tally.latencies]
+                t["rss"] = max(t["rss"], collector.peak_rss_mib())
+        for fmt, t in totals.items():
+            latencies = sorted(t["latencies"])
             results[fmt] = r = {
-                "acked": acked,
-                "rate": acked / (args.seconds + drain),
-                "drain_s": round(drain, 1),
-                "refused": sum(t.refused for t in tallies),
-                "failed": sum(t.failed for t in tallies),
+                "acked": t["acked"],
+                "rate": t["acked"] / t["time"],
+                "drain_s": round(t["time"] - args.rounds * args.seconds, 1),
+                "refused": t["refused"],
+                "failed": t["failed"],
                 "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
-                "peak_rss_mib": round(collector.peak_rss_mib(), 1),
+                "peak_rss_mib": round(t["rss"], 1),
             }
             say(
-                f"  {fmt:9} {r['rate']:>10,.0f} lines/s stored (acknowledged {acked:,}, drained {r['drain_s']} s, "
+                f"  {fmt:9} {r['rate']:>10,.0f} lines/s stored (acknowledged {r['acked']:,}, drained {r['drain_s']} s, "
                 f"refused {r['refused']}, failed {r['failed']}, p50 {r['p50_ms']} ms, peak RSS {r['peak_rss_mib']} MiB)"
             )
     finally:
         collector.stop()
-    stored = count_rows(data, database)
+    results["load_average_end"] = os.getloadavg()
+    say(
+        "  load average at start {:.1f} {:.1f} {:.1f}, at end {:.1f} {:.1f} {:.1f}".format(
+            *results["load_average_start"], *results["load_average_end"]
+        )
+    )
+    try:
+        stored = count_rows(data, database)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the engine's data folder: tens of MB per run
     for fmt in args.formats:
         results[fmt]["stored"] = stored[fmt]
         say(f"  {fmt:9} acknowledged {results[fmt]['acked']:,}  stored {stored[fmt]:,}")

@@ -87,7 +87,7 @@ def create_app(settings: Settings, store: Store, receiver: Receiver) -> web.Appl
     if c.http_enabled:
         add_otlp_routes(app, limits)
         line_limits = LineLimits(receiver.limits, c.json_max_line_bytes, c.json_max_depth)
-        add_log_routes(app, receiver, line_limits, c.max_decompressed_bytes)
+        add_log_routes(app, receiver, line_limits, c.max_decompressed_bytes, c.log_mapping_processes)
     if settings.prometheus.remote_write_enabled:
         add_remote_write_route(app, receiver, c.max_decompressed_bytes)
     if settings.jaeger.http_enabled:

@@ -1,10 +1,10 @@
 """HTTP receivers for logs that are not OTLP: `POST /v1/logs/json` (JSON lines) and Loki's push API.
 
 Transport only: ingest key, body limits and decompression, status codes. The pure conversions
-(collector/jsonlines, collector/loki) turn a request into an OTLP ExportLogsServiceRequest, which
-the shared Receiver takes exactly as it takes an OTLP/HTTP one: the write-ahead log, batching,
-deduplication and the native ClickHouse decode apply unchanged, and so does the promise (a 2xx
-means the stored lines are in the write-ahead log).
+(collector/jsonlines, collector/loki) turn a request into an OTLP ExportLogsServiceRequest built to
+the OTLP limits, which the shared Receiver submits as it does remote_write's (no second parse): the
+write-ahead log, batching, deduplication and the native ClickHouse decode apply unchanged, and so
+does the promise (a 2xx means the stored lines are in the write-ahead log).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -25,6 +24,7 @@ from prometheus_client import Counter
 
 from collector.errors import Unauthenticated, outcome_for
 from collector.jsonlines.convert import Context, LineLimits, convert
+from collector.log_mapping import LogMapper
 from collector.logwire import Attribute
 from collector.loki.convert import convert_push
 from collector.loki.push import decode_push
@@ -36,9 +36,6 @@ from collector.transport import bearer_or_api_key, check_key
 log = logging.getLogger(__name__)
 JSON_LINES_PATH = "/v1/logs/json"
 LOKI_PATHS = ("/loki/api/v1/push", "/api/prom/push")  # the second: Loki's pre-2.0 path, still used by old clients
-# Bodies above this are mapped in a worker thread, so one large request does not hold the event loop
-# for its whole mapping (Python maps ~100 bytes per microsecond).
-_THREAD_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,6 +44,7 @@ class LogRoutes:
     limits: LineLimits
     max_decompressed: int
     lines: Counter  # otelhouse_collector_log_lines_total{format, outcome}
+    mapper: LogMapper  # maps large bodies off the event loop (collector.log_mapping_processes)
 
 
 ROUTES_KEY = web.AppKey("log_routes", LogRoutes)
@@ -75,10 +73,6 @@ def resource_header(value: str | None) -> tuple[Attribute, ...]:
             raise InvalidRequest(f"X-Resource-Attributes: item {i} ({item.strip()[:60]!r}) is not key=value")
         pairs.append((key.strip(), unquote(text.strip())))
     return tuple(pairs)
-
-
-async def _off_loop(size: int, fn: Callable[..., Any], *args: Any) -> Any:
-    return await asyncio.to_thread(fn, *args) if size > _THREAD_BYTES else fn(*args)
 
 
 def _authorize(request: web.Request, receiver: Receiver) -> None:
@@ -126,20 +120,18 @@ async def _json_lines(request: web.Request, routes: LogRoutes) -> web.Response:
     service = request.headers.get("X-Service-Name") or request.query.get("service") or None
     ctx = Context(service, resource_header(request.headers.get("X-Resource-Attributes")), time.time_ns())
     async with received_body(request, routes.receiver, request.app[LIMITS_KEY]) as body:
-        otlp, report = await _off_loop(len(body), convert, body, ctx, routes.limits)
-        if otlp:
-            result = await routes.receiver.ingest(Signal.LOGS, "jsonlines", "protobuf", otlp)
-            if result.rejected:  # the mapping checks what the OTLP decode does, so this is a safety net
-                report.rejected += result.rejected
-                report.mapped -= result.rejected
-                report.problem(0, result.message)
+        otlp, report = await routes.mapper.run(len(body), convert, body, ctx, routes.limits)
+        if otlp:  # built to the OTLP limits (collector/logwire.py), so it skips the OTLP decode
+            stored = report.mapped + report.raw
+            await routes.receiver.submit(Signal.LOGS, "jsonlines", otlp, stored, report.truncated, report.repaired)
     for outcome in ("mapped", "raw", "rejected"):
         routes.lines.labels("jsonlines", outcome).inc(getattr(report, outcome))
     return web.json_response(report.as_dict())
 
 
-def _decode_and_convert(body: bytes, is_json: bool, routes: LogRoutes, arrival_ns: int):
-    return convert_push(decode_push(body, is_json, routes.max_decompressed), routes.limits, arrival_ns)
+def decode_and_convert(body: bytes, is_json: bool, max_decompressed: int, limits: LineLimits, arrival_ns: int):
+    """Decode a Loki push body and map its entries (module level: it runs in the mapping workers)."""
+    return convert_push(decode_push(body, is_json, max_decompressed), limits, arrival_ns)
 
 
 async def _loki_push(request: web.Request, routes: LogRoutes) -> web.Response:
@@ -151,12 +143,11 @@ async def _loki_push(request: web.Request, routes: LogRoutes) -> web.Response:
         del headers["Content-Encoding"]
         request = request.clone(headers=headers)
     async with received_body(request, routes.receiver, request.app[LIMITS_KEY]) as body:
-        otlp, report = await _off_loop(len(body), _decode_and_convert, body, is_json, routes, time.time_ns())
+        args = (body, is_json, routes.max_decompressed, routes.limits, time.time_ns())
+        otlp, report = await routes.mapper.run(len(body), decode_and_convert, *args)
         if otlp:
-            result = await routes.receiver.ingest(Signal.LOGS, "loki", "protobuf", otlp)
-            if result.rejected:
-                report.rejected += result.rejected
-                report.first_problem = report.first_problem or result.message
+            stored = report.entries - report.rejected
+            await routes.receiver.submit(Signal.LOGS, "loki", otlp, stored, report.truncated, report.repaired)
     routes.lines.labels("loki", "mapped").inc(report.mapped)
     routes.lines.labels("loki", "raw").inc(report.entries - report.rejected - report.mapped)
     routes.lines.labels("loki", "rejected").inc(report.rejected)
@@ -169,15 +160,26 @@ post_json_lines = _route("jsonlines", True, _json_lines)
 post_loki_push = _route("loki", False, _loki_push)
 
 
-def add_log_routes(app: web.Application, receiver: Receiver, limits: LineLimits, max_decompressed: int):
-    """Register the JSON-lines and Loki push routes, with their line counter on the collector's registry."""
+def add_log_routes(
+    app: web.Application, receiver: Receiver, limits: LineLimits, max_decompressed: int, processes: int = 0
+) -> None:
+    """Register the JSON-lines and Loki push routes, with their line counter on the collector's registry.
+
+    `processes` map large bodies (collector.log_mapping_processes; 0: a thread); they stop with the app.
+    """
     lines = Counter(
         "otelhouse_collector_log_lines",
         "JSON-lines and Loki lines received: mapped by their logger's dialect, stored raw, or rejected",
         ["format", "outcome"],
         registry=receiver.metrics.registry,
     )
-    app[ROUTES_KEY] = LogRoutes(receiver, limits, max_decompressed, lines)
+    mapper = LogMapper(processes, receiver.retry_after_s)
+    app[ROUTES_KEY] = LogRoutes(receiver, limits, max_decompressed, lines, mapper)
+
+    async def stop_mapper(_: web.Application) -> None:
+        await asyncio.to_thread(mapper.close)
+
+    app.on_cleanup.append(stop_mapper)
     app.router.add_post(JSON_LINES_PATH, post_json_lines)
     for path in LOKI_PATHS:
         app.router.add_post(path, post_loki_push)

@@ -4,8 +4,11 @@ JSON lines and Loki entries become OTLP log records so that the write-ahead log,
 deduplication and the native ClickHouse decode take them unchanged. Building upb messages field by
 field costs ~3x more per record than writing the wire bytes here (measured: 14k against 42k records/s
 with 9 attributes), and the record build is the whole cost of these receivers. The bytes are
-canonical proto3 (fields in number order, no default values), so the OTLP decoder re-reads them
-without re-serializing; tests parse them back with the opentelemetry-proto classes.
+canonical proto3 (fields in number order, no default values) and meet the OTLP limits on strings
+as they are written (Cut: values, bodies and scope names cut to their collector.max_*_length, bytes
+received as UTF-8 repaired), so the receivers hand them to storage without a second parse (the
+flat route: every value is a scalar); tests parse them back with the opentelemetry-proto classes
+and the OTLP decode, which must find nothing to reject, cut or repair.
 
 Attribute values: str, bool, int (int64; beyond it the decimal text), float, None (an unset AnyValue).
 """
@@ -14,7 +17,10 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
+
+from collector.otlp.limits import Limits
 
 Attribute = tuple[str, object]
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
@@ -45,15 +51,52 @@ def utf8(s: str) -> tuple[bytes, bool]:
         return s.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode(), True
 
 
+@dataclass(slots=True)
+class Cut:
+    """The string limits records are written to (the OTLP limits), and how many strings were cut or repaired."""
+
+    value: int = 65_536  # collector.max_attribute_value_length
+    body: int = 65_536  # collector.max_log_body_length
+    name: int = 16_384  # collector.max_name_length
+    truncated: int = 0
+    repaired: int = 0
+
+    @classmethod
+    def of(cls, limits: Limits) -> Cut:
+        return cls(limits.max_value_length, limits.max_body_length, limits.max_name_length)
+
+    def text(self, s: str, limit: int) -> bytes:
+        """UTF-8 of `s` cut to `limit` characters (lone surrogates become U+FFFD)."""
+        if len(s) > limit:
+            s = s[:limit]
+            self.truncated += 1
+        return utf8(s)[0]
+
+    def line(self, raw: bytes) -> bytes:
+        """A line received as bytes, as stored: invalid UTF-8 replaced with U+FFFD, cut to the body limit."""
+        if raw.isascii():
+            if len(raw) <= self.body:
+                return raw
+            self.truncated += 1
+            return raw[: self.body]
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", "replace")
+            self.repaired += 1
+            return self.text(text, self.body)
+        return raw if len(text) <= self.body else self.text(text, self.body)
+
+
 def _field(tag: bytes, payload: bytes) -> bytes:
     return tag + varint(len(payload)) + payload
 
 
-def any_value(value: object) -> bytes:
-    """Encode an AnyValue holding a scalar (see the module docstring for the types)."""
+def any_value(value: object, cut: Cut, limit: int) -> bytes:
+    """Encode an AnyValue holding a scalar (see the module docstring for the types); strings cut to `limit`."""
     t = type(value)
     if t is str:
-        return _field(b"\x0a", utf8(value)[0])  # type: ignore[arg-type]
+        return _field(b"\x0a", cut.text(value, limit))  # type: ignore[arg-type]
     if t is bool:
         return b"\x10\x01" if value else b"\x10\x00"
     if t is int:
@@ -68,35 +111,43 @@ def any_value(value: object) -> bytes:
 
 
 # Attribute keys repeat on nearly every record, and many values with them (levels, components,
-# regions, tenants): keep the encoded KeyValue of short scalar pairs, bounded.
+# regions, tenants): keep the encoded KeyValue of short scalar pairs, bounded. Their values are
+# shorter than any value limit the cache is used under, so no entry was ever cut.
 _PAIRS: dict[tuple[str, type, object], bytes] = {}
 _PAIR_LIMIT = 65536
+_PAIR_BYTES = 96
 _CACHED_TYPES = (str, int, bool)
+_NOT_CACHED = ()
 
 
-def _key_value(key: str, value: object) -> bytes:
+def _key_value(key: str, value: object, cut: Cut) -> bytes:
     # proto3 leaves an empty key out; the value is a message, present even when empty
-    kv = (_field(b"\x0a", utf8(key)[0]) if key else b"") + _field(b"\x12", any_value(value))
+    kv = (_field(b"\x0a", utf8(key)[0]) if key else b"") + _field(b"\x12", any_value(value, cut, cut.value))
     return varint(len(kv)) + kv
 
 
-def attributes(pairs: Iterable[Attribute], tag: bytes = b"\x32") -> bytes:
+def attributes(pairs: Iterable[Attribute], cut: Cut, tag: bytes = b"\x32") -> bytes:
     """Encode a repeated KeyValue field (LogRecord.attributes is field 6; Resource.attributes is 1)."""
     out = []
+    append = out.append
     cache = _PAIRS
+    cached = _CACHED_TYPES if cut.value >= _PAIR_BYTES else _NOT_CACHED
     for key, value in pairs:
         t = type(value)
-        # the type is part of the key: True == 1 and 1 == 1.0 must not share an entry
-        ck = (key, t, value)
-        encoded = cache.get(ck) if t in _CACHED_TYPES else None
-        if encoded is None:
-            encoded = _key_value(key, value)
-            if t in _CACHED_TYPES and len(encoded) < 96:
-                if len(cache) >= _PAIR_LIMIT:
-                    cache.clear()
-                cache[ck] = encoded
-        out.append(tag)
-        out.append(encoded)
+        if t in cached:
+            # the type is part of the key: True == 1 and 1 == 1.0 must not share an entry
+            ck = (key, t, value)
+            encoded = cache.get(ck)
+            if encoded is None:
+                encoded = _key_value(key, value, cut)
+                if len(encoded) < _PAIR_BYTES:
+                    if len(cache) >= _PAIR_LIMIT:
+                        cache.clear()
+                    cache[ck] = encoded
+        else:
+            encoded = _key_value(key, value, cut)
+        append(tag)
+        append(encoded)
     return b"".join(out)
 
 
@@ -114,21 +165,18 @@ class Record(NamedTuple):
     flags: int = 0
 
 
-def encode_record(r: Record) -> bytes:
+def encode_record(r: Record, cut: Cut) -> bytes:
     """Encode a LogRecord message (without its field tag)."""
-    parts = []
-    if r.time_ns:
-        parts.append(b"\x09" + _pack_fixed64(r.time_ns))
-    if r.severity_number:
-        parts.append(b"\x10" + varint(r.severity_number))
-    if r.severity_text:
-        parts.append(_field(b"\x1a", r.severity_text.encode()))
-    if type(r.body) is bytes:  # UTF-8 as received (Loki lines); the OTLP decode repairs invalid bytes
-        parts.append(_field(b"\x2a", _field(b"\x0a", r.body)))
-    elif r.body is not None:
-        parts.append(_field(b"\x2a", any_value(r.body)))
+    parts = [b"\x09" + _pack_fixed64(r.time_ns)] if r.time_ns else []
+    if r.severity_number or r.severity_text:
+        parts.append(severity_fields(r.severity_number, r.severity_text))
+    body = r.body
+    if body is not None:
+        # a bytes body is a line as received (Loki)
+        value = _field(b"\x0a", cut.line(body)) if type(body) is bytes else any_value(body, cut, cut.body)
+        parts.append(b"\x2a" + varint(len(value)) + value)
     if r.attributes:
-        parts.append(attributes(r.attributes))
+        parts.append(attributes(r.attributes, cut))
     if r.flags:
         parts.append(b"\x45" + _pack_fixed32(r.flags))
     if r.trace_id:
@@ -140,37 +188,49 @@ def encode_record(r: Record) -> bytes:
     return b"".join(parts)
 
 
+# (number, text) -> the two fields: a few pairs cover every line
+_SEVERITIES: dict[tuple[int, str], bytes] = {}
+
+
 def severity_fields(number: int, text: str) -> bytes:
-    """Encode a record's severity_number and severity_text fields (for encode_line)."""
-    return (b"\x10" + varint(number) if number else b"") + (_field(b"\x1a", text.encode()) if text else b"")
+    """Encode a record's severity_number and severity_text fields (remembered, bounded)."""
+    key = (number, text)
+    found = _SEVERITIES.get(key)
+    if found is None:
+        found = (b"\x10" + varint(number) if number else b"") + (_field(b"\x1a", utf8(text)[0]) if text else b"")
+        if len(text) < 64:
+            if len(_SEVERITIES) >= 1024:
+                _SEVERITIES.clear()
+            _SEVERITIES[key] = found
+    return found
 
 
 def encode_line(
-    time_ns: int, observed_ns: int, severity: bytes, line: bytes | str, attrs: Sequence[Attribute]
+    time_ns: int, observed_ns: int, severity: bytes, line: bytes | str, attrs: Sequence[Attribute], cut: Cut
 ) -> bytes:
     """Encode the LogRecord of a plain line (a Loki entry): the fast path of encode_record.
 
-    `time_ns` and `observed_ns` are set; `severity` comes from severity_fields; a bytes line is UTF-8 as received.
+    `time_ns` and `observed_ns` are set; `severity` comes from severity_fields; a bytes line is as received.
     """
-    body = line if type(line) is bytes else utf8(line)[0]  # type: ignore[arg-type]
+    body = cut.line(line) if type(line) is bytes else cut.text(line, cut.body)  # type: ignore[arg-type]
     value = _field(b"\x0a", body)
     parts = [b"\x09", _pack_fixed64(time_ns), severity, b"\x2a", varint(len(value)), value]
     if attrs:
-        parts.append(attributes(attrs))
+        parts.append(attributes(attrs, cut))
     parts.append(b"\x59")
     parts.append(_pack_fixed64(observed_ns))
     return b"".join(parts)
 
 
-def scope_logs(scope_name: str, records: Iterable[bytes]) -> bytes:
+def scope_logs(scope_name: str, records: Iterable[bytes], cut: Cut) -> bytes:
     """Encode a ScopeLogs message from encoded LogRecords."""
-    scope = _field(b"\x0a", _field(b"\x0a", utf8(scope_name)[0])) if scope_name else b""
+    scope = _field(b"\x0a", _field(b"\x0a", cut.text(scope_name, cut.name))) if scope_name else b""
     return scope + b"".join(_field(b"\x12", r) for r in records)
 
 
-def resource_logs(resource: Iterable[Attribute], scopes: Iterable[bytes]) -> bytes:
+def resource_logs(resource: Iterable[Attribute], scopes: Iterable[bytes], cut: Cut) -> bytes:
     """Encode a ResourceLogs message from the resource's attributes and encoded ScopeLogs."""
-    attrs = attributes(resource, b"\x0a")
+    attrs = attributes(resource, cut, b"\x0a")
     head = _field(b"\x0a", attrs) if attrs else b""
     return head + b"".join(_field(b"\x12", s) for s in scopes)
 
@@ -181,11 +241,15 @@ def logs_request(resources: Iterable[bytes]) -> bytes:
 
 
 class LogsBuilder:
-    """Collect encoded records by resource and scope; `build()` returns the ExportLogsServiceRequest bytes."""
+    """Collect encoded records by resource and scope; `build()` returns the ExportLogsServiceRequest bytes.
 
-    def __init__(self) -> None:
+    `cut` holds the string limits the records are encoded to (pass it to encode_record / encode_line).
+    """
+
+    def __init__(self, limits: Limits) -> None:
         self.groups: dict[tuple[Attribute, ...], dict[str, list[bytes]]] = {}
         self.records = 0
+        self.cut = Cut.of(limits)
 
     def add(self, resource: tuple[Attribute, ...], scope: str, record: bytes) -> None:
         scopes = self.groups.get(resource)
@@ -198,7 +262,8 @@ class LogsBuilder:
         self.records += 1
 
     def build(self) -> bytes:
+        cut = self.cut
         return logs_request(
-            resource_logs(resource, (scope_logs(name, records) for name, records in scopes.items()))
+            resource_logs(resource, (scope_logs(name, records, cut) for name, records in scopes.items()), cut)
             for resource, scopes in self.groups.items()
         )

@@ -120,14 +120,21 @@ class Receiver:
         finally:
             self.in_flight -= 1
 
-    async def submit(self, signal: Signal, protocol: str, body: bytes, items: int) -> None:
-        """Store an OTLP body a receiver built and checked against `limits` itself (remote_write).
+    async def submit(
+        self, signal: Signal, protocol: str, body: bytes, items: int, truncated: int = 0, repaired: int = 0
+    ) -> None:
+        """Store an OTLP body a receiver built and checked against `limits` itself (remote_write, log lines).
 
         Its values are all scalars by construction, so it takes the flat route (or Python's when
-        native decode is off) without a second parse.
+        native decode is off) without a second parse. `truncated` and `repaired` count the strings
+        the builder cut to their limits or repaired (invalid UTF-8), as the OTLP decode counts its own.
         """
         self._enter()
         try:
+            if truncated:
+                self.metrics.values_truncated.labels(signal).inc(truncated)
+            if repaired:
+                self.metrics.strings_repaired.labels(signal).inc(repaired)
             route = Route.FLAT if self.native_decode else Route.PYTHON
             self.metrics.items_received.labels(signal, protocol).inc(items)
             await self.pipeline.submit(Payload(signal, route, body, items))

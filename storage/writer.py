@@ -10,9 +10,9 @@ from importlib import resources
 
 from clickhouse_connect.driver import Client
 
-from collector.otlp.model import Payload, Route, Signal
-from collector.otlp.rows import build_tables
 from storage.errors import StoreRejected
+from storage.payload import Payload, Route, Signal
+from storage.rows import build_tables
 from storage.schema import FLAT_SUFFIX, SchemaOptions
 
 STAGING = {

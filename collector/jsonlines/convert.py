@@ -49,6 +49,7 @@ class Report:
     rejected: int = 0
     repaired: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
+    truncated: int = 0  # strings cut to their collector.max_*_length (counted in metrics, not in the response)
 
     def problem(self, number: int, text: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -148,7 +149,7 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
     Raise TooManyItems (the whole request refused) past collector.max_items_per_request lines.
     """
     report = Report()
-    builder = LogsBuilder()
+    builder = LogsBuilder(limits.otlp)
     resources = Resources(ctx.resource, ctx.service)
     window = limits.otlp.window(Signal.LOGS, ctx.arrival_ns)
     low, high = window
@@ -186,7 +187,9 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
             record = mapped_record(mapped, arrival)
             scope, service, extra = mapped.logger, mapped.service, mapped.resource
             report.mapped += 1
-        builder.add(resources.of(service, extra), scope, encode_record(record))
+        builder.add(resources.of(service, extra), scope, encode_record(record, builder.cut))
     if builder.records != report.mapped + report.raw:  # the answer must never count a line left out
         raise RuntimeError(f"{builder.records} records built for {report.mapped + report.raw} lines")
-    return (builder.build() if builder.records else b""), report
+    otlp = builder.build() if builder.records else b""
+    report.truncated = builder.cut.truncated
+    return otlp, report

@@ -268,13 +268,18 @@ GENERIC = dialect(
 _CACHE: dict[tuple, Dialect] = {}
 
 
-def detect(obj: dict) -> Dialect:
-    """Return the dialect of a parsed line, decided by its keys and the types of level and time."""
-    signature = (tuple(obj), type(obj.get("level")), type(obj.get("time")), type(obj.get("stream")))
-    found = _CACHE.get(signature)
+def detect(obj: dict, shape: tuple | None = None) -> Dialect:
+    """Return the dialect of a parsed line, decided by its keys and their values' types (its shape).
+
+    Every dialect's test reads only keys and top-level value types, so the shape (the key tuple and
+    the type tuple, computed by the caller when it has them) decides and the answer is remembered.
+    """
+    if shape is None:
+        shape = (tuple(obj), tuple(map(type, obj.values())))
+    found = _CACHE.get(shape)
     if found is None:
         found = next((d for d in DIALECTS if d.matches(obj)), GENERIC)
         if len(_CACHE) > 4096:
             _CACHE.clear()
-        _CACHE[signature] = found
+        _CACHE[shape] = found
     return found

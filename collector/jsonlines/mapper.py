@@ -29,6 +29,8 @@ from collector.jsonlines.dialects import (
     Dialect,
     detect,
 )
+from collector.jsonlines.plan import FLOAT_INTS as _FLOAT_INTS
+from collector.jsonlines.plan import Inexact, Plan, compile_plan
 from collector.jsonlines.severity import RANGES, severity
 from collector.jsonlines.timestamps import parse_timestamp
 from collector.logwire import Attribute
@@ -42,11 +44,17 @@ class TooDeep(ValueError):
     """A line's objects nest deeper than collector.json_max_depth."""
 
 
-class Inexact(ValueError):
-    """A number read as a float lies outside int64/uint64: it may be an integer orjson could not hold."""
+# A plan per line shape (its keys and their values' types): loggers write the same shape on every line.
+_PLANS: dict[tuple, Plan] = {}
 
 
-_FLOAT_INTS = (-(2.0**63), 2.0**64)
+def _plan(obj: dict, shape: tuple) -> Plan:
+    """Compile (and remember, bounded) the plan of a line's shape."""
+    plan = compile_plan(shape, detect(obj, shape), _claim, json_text)
+    if len(_PLANS) >= 4096:
+        _PLANS.clear()
+    _PLANS[shape] = plan
+    return plan
 
 
 class MappedLine(NamedTuple):
@@ -102,14 +110,20 @@ def _walk(
                 raise Inexact(name)
             attrs.append((name, json_text(value) if type(value) is list else value))
         elif hit[0] != DROP:
-            held = found.get(hit[0])
-            if held is None:
-                found[hit[0]] = (hit[1], name, value)
-            elif hit[1] < held[0]:
-                attrs.append((held[1], _scalar(held[2])))
-                found[hit[0]] = (hit[1], name, value)
-            else:
-                attrs.append((name, _scalar(value)))
+            _claim(found, attrs, hit, name, value, _scalar)
+
+
+def _claim(found: dict, attrs: list, hit: tuple[str, int], name: str, value: object, scalar) -> None:
+    """Let `name` fill slot `hit` if it has the best priority so far; the value that loses stays an attribute."""
+    slot, priority = hit
+    held = found.get(slot)
+    if held is None:
+        found[slot] = (priority, name, value)
+    elif priority < held[0]:
+        attrs.append((held[1], scalar(held[2])))
+        found[slot] = (priority, name, value)
+    else:
+        attrs.append((name, scalar(value)))
 
 
 def ident(value: object, width: int, decimal: bool) -> bytes | None:
@@ -168,13 +182,27 @@ def map_line(obj: dict, max_depth: int, parse_inner=None, depth: int = 0, exact_
     `parse_inner(text)` returns the object a container line's text holds (or None if it holds none),
     so a Docker/CRI line wrapping an application's JSON line maps that line too.
     """
-    dialect = detect(obj)
-    found: dict[str, tuple[int, str, object]] = {}
-    attrs: list[Attribute] = []
-    floats = None if exact_numbers else _FLOAT_INTS
-    _walk(obj, "", depth, dialect, found, attrs, max_depth, floats)
+    values = tuple(obj.values())
+    shape = (tuple(obj), tuple(map(type, values)))
+    plan = _PLANS.get(shape)
+    if plan is None:
+        plan = _plan(obj, shape)
+    if plan.dialect is None:  # nested objects: walk them
+        dialect = detect(obj, shape)
+        found: dict[str, tuple[int, str, object]] = {}
+        attrs: list[Attribute] = []
+        _walk(obj, "", depth, dialect, found, attrs, max_depth, None if exact_numbers else _FLOAT_INTS)
+    else:
+        dialect = plan.dialect
+        attrs = plan.attributes(values, exact_numbers)
+        found = {slot: (0, key, values[i]) for slot, key, i in plan.slots}
     if not found:
         return MappedLine(0, 0, 0, "", None, attrs, b"", b"", 0, None, "", [])
+    return _fill(found, attrs, dialect, max_depth, parse_inner, depth, exact_numbers)
+
+
+def _fill(found: dict, attrs: list, dialect: Dialect, max_depth: int, parse_inner, depth: int, exact_numbers: bool):
+    """Read the values that won a slot into the record's fields; one that cannot fill its slot stays an attribute."""
     time_ns = observed_ns = number = flags = 0
     text = logger = ""
     body: str | None = None

@@ -58,19 +58,36 @@ def _minute_base(text: str) -> int | None:
     return base
 
 
+# Seconds of a 'YYYY-MM-DDTHH:MM:SS' head (None: not one): the lines of a request share a few.
+_SECONDS: dict[str, int | None] = {}
+
+
+def _head_seconds(head: str) -> int | None:
+    """Seconds since the epoch of a 'YYYY-MM-DDTHH:MM:SS' head (`T`, `t` or a space), None if it is not one."""
+    if len(head) < 19 or head[13] != ":" or head[16] != ":" or head[10] not in "Tt " or head[7] != "-":
+        return None
+    second = head[17:19]
+    if second[0] not in _DIGITS or second[1] not in _DIGITS or second > "60":
+        return None
+    base = _minute_base(head)
+    return None if base is None else base + int(second)
+
+
 def _fast_iso(text: str) -> int | None:
     """RFC 3339 as loggers write it (`2024-05-01T10:00:00.123+02:00`) by slicing; None to take the full regex."""
-    if len(text) < 19 or text[13] != ":" or text[16] != ":" or text[10] not in "Tt " or text[7] != "-":
+    head = text[:19]
+    try:
+        seconds = _SECONDS[head]
+    except KeyError:
+        seconds = _SECONDS[head] = _head_seconds(head)
+        if len(_SECONDS) > 4096:
+            _SECONDS.clear()
+    if seconds is None:
         return None
-    second = text[17:19]
     tail = _TAIL.fullmatch(text, 19)
-    if tail is None or second[0] not in _DIGITS or second[1] not in _DIGITS or second > "60":
-        return None
-    base = _minute_base(text)
-    if base is None:
+    if tail is None:
         return None
     frac, sign, oh, om = tail.groups()
-    seconds = base + int(second)
     if sign:
         offset = int(oh) * 3600 + int(om or 0) * 60
         seconds += -offset if sign == "+" else offset

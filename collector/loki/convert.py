@@ -22,7 +22,7 @@ from collector.jsonlines.severity import Scale, severity
 from collector.logwire import Attribute, LogsBuilder, encode_line, encode_record, severity_fields
 from collector.loki.labels import stream_resource
 from collector.loki.push import Stream
-from collector.otlp.limits import TooManyItems, timestamp_problem
+from collector.otlp.limits import TooManyItems, attributes_problem, timestamp_problem
 from collector.otlp.model import Signal
 
 LEVEL_KEYS = ("detected_level", "level", "severity", "lvl", "log_level")
@@ -36,6 +36,8 @@ class PushReport:
     mapped: int = 0  # JSON lines mapped by their dialect
     rejected: int = 0
     first_problem: str = ""
+    truncated: int = 0  # strings cut to their collector.max_*_length
+    repaired: int = 0  # lines whose invalid UTF-8 was replaced with U+FFFD
 
     def problem(self, where: str, text: str) -> None:
         self.rejected += 1
@@ -77,9 +79,10 @@ def convert_push(streams: list[Stream], limits: LineLimits, arrival_ns: int) -> 
             f"the request holds {report.entries} entries, more than collector.max_items_per_request "
             f"({limits.otlp.max_items}); send smaller batches"
         )
-    builder = LogsBuilder()
+    builder = LogsBuilder(limits.otlp)
     low, high = window = limits.otlp.window(Signal.LOGS, arrival_ns)
     max_line = limits.max_line_bytes
+    most = limits.otlp.max_attributes
     for stream in streams:
         resource = stream_resource(stream.labels)
         stream_level = level_of(stream.labels)
@@ -99,15 +102,24 @@ def convert_push(streams: list[Stream], limits: LineLimits, arrival_ns: int) -> 
             first = line[:1]
             mapped = _mapped(line, limits) if first == b"{" or first == "{" else None
             if mapped is None:
+                if len(metadata) > most:
+                    report.problem(f"{stream.where}.entries[{j}]", attributes_problem(len(metadata), limits.otlp))
+                    continue
                 own_level = level_of(metadata) if metadata else (0, "")
                 sev = severity_fields(*own_level) if own_level[1] else stream_severity
-                builder.add(resource, "", encode_line(ts, arrival_ns, sev, line, metadata))
+                builder.add(resource, "", encode_line(ts, arrival_ns, sev, line, metadata, builder.cut))
                 continue
             own = mapped.time_ns if low <= mapped.time_ns <= high else 0
             extra = [*mapped.resource, *((("service.name", mapped.service),) if mapped.service else ()), *metadata]
+            if len(mapped.attributes) + len(extra) > most:
+                count = len(mapped.attributes) + len(extra)
+                report.problem(f"{stream.where}.entries[{j}]", attributes_problem(count, limits.otlp))
+                continue
             record = mapped_record(mapped._replace(time_ns=own or ts), ts if own else arrival_ns, extra)
             report.mapped += 1
-            builder.add(resource, mapped.logger, encode_record(record))
+            builder.add(resource, mapped.logger, encode_record(record, builder.cut))
     if builder.records != report.entries - report.rejected:  # a 204 must never hide an entry left out
         raise RuntimeError(f"{builder.records} records built for {report.entries - report.rejected} entries")
-    return (builder.build() if builder.records else b""), report
+    otlp = builder.build() if builder.records else b""
+    report.truncated, report.repaired = builder.cut.truncated, builder.cut.repaired
+    return otlp, report

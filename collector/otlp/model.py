@@ -1,38 +1,16 @@
-"""The contract between receivers, the pipeline and storage: what a decoded request becomes."""
+"""What a decoded request becomes: the storage contract's Payload, plus what the receiver reports back.
+
+Signal, Route and Payload live in storage.payload (storage must not import collector); they are
+re-exported here for the receivers.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from storage.payload import Payload, Route, Signal
 
-class Signal(StrEnum):
-    TRACES = "traces"
-    METRICS = "metrics"
-    LOGS = "logs"
-
-
-class Route(StrEnum):
-    """How storage turns a payload into rows."""
-
-    FLAT = "flat"  # ClickHouse decodes the protobuf; every value is a scalar (fastest: lean staging types)
-    NATIVE = "native"  # ClickHouse decodes the protobuf; arrays/kvlists nested up to two levels
-    PYTHON = "python"  # Python builds the columns (exact for anything the fast path cannot render)
-
-
-@dataclass(frozen=True, slots=True)
-class Payload:
-    """Validated telemetry ready to be logged and written.
-
-    `body` is a serialized Export{Trace,Metrics,Logs}ServiceRequest holding only accepted items,
-    whatever the request's wire encoding was, so the write-ahead log and both storage routes take
-    one kind of record.
-    """
-
-    signal: Signal
-    route: Route
-    body: bytes
-    items: int
+__all__ = ["DecodeResult", "InvalidRequest", "Payload", "Route", "Signal"]
 
 
 @dataclass(frozen=True, slots=True)

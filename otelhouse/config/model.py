@@ -105,6 +105,11 @@ class CollectorSettings:
     json_max_depth: int = setting(
         16, "objects nested in one JSON log line; deeper: the line is stored raw (body = the line), not mapped"
     )
+    log_mapping_processes: int = setting(
+        0,
+        "worker processes that map JSON-lines and Loki bodies over 64 KiB beside the event loop; 0: a thread "
+        "of the collector (measured faster on a busy machine: docs/performance.md)",
+    )
     max_future_timestamp_s: int = setting(
         86_400, "how far ahead of the collector's clock an item's timestamp may be; further: rejected"
     )

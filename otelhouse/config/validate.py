@@ -77,6 +77,8 @@ def validate(s: Settings) -> list[str]:
     ):
         if getattr(s.collector, key) <= 0:
             problems.append(f"collector.{key} must be more than 0, got {getattr(s.collector, key)}")
+    if s.collector.log_mapping_processes < 0:
+        problems.append(f"collector.log_mapping_processes must be 0 or more, got {s.collector.log_mapping_processes}")
     if s.collector.max_anyvalue_depth < 2:
         # the native decode holds two levels without checking, so a lower limit could not be kept
         problems.append(f"collector.max_anyvalue_depth must be at least 2, got {s.collector.max_anyvalue_depth}")

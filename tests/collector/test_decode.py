@@ -12,7 +12,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from collector.otlp.decode import decode_message, decode_protobuf
 from collector.otlp.model import InvalidRequest, Route, Signal
-from collector.otlp.rows.attributes import attributes, format_double, hex_id, text
+from storage.rows.attributes import attributes, format_double, hex_id, text
 from tests.storage.otlp_samples import SPAN, T0, TRACE, fill, log_request, metric_request, trace_request
 
 

@@ -19,9 +19,11 @@ from collector.jsonlines.convert import Context, LineLimits, convert
 from collector.jsonlines.mapper import ident
 from collector.jsonlines.severity import Scale, severity
 from collector.jsonlines.timestamps import parse_timestamp
+from collector.loki.convert import convert_push
+from collector.loki.push import Entry, Stream, decode_push
 from collector.otlp.limits import Limits, TooManyItems
 from collector.otlp.model import Signal
-from collector.otlp.rows.attributes import attributes as render_attributes
+from storage.rows.attributes import attributes as render_attributes
 from tests.collector.conftest import LiveCollector
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
@@ -317,3 +319,40 @@ def test_documented_formats_stored(live: LiveCollector) -> None:
     assert got["ECS line"] == ("orders", 13, "4bf92f3577b34da6a3ce929d0e0e4736", T * 10**9 + 123_000_000)
     assert got["hello"][0] == "fallback" and got["cri line"][0] == "web"
     assert got["log4j2 line"][1:] == (21, "", T * 10**9 + 123456789)
+
+
+def test_long_strings_are_cut_to_the_otlp_limits_as_the_lines_are_built() -> None:
+    """The receivers skip the OTLP decode, so the builder cuts what it would: values, bodies, logger names."""
+    limits = LineLimits(Limits(max_value_length=5, max_body_length=8, max_name_length=4))
+    line = json.dumps({"level": "info", "ts": 1.7e9, "logger": "payments", "msg": "a long message", "user": "abcdefgh"})
+    otlp, report = convert(line.encode(), Context("svc", (), time.time_ns()), limits)
+    request = ExportLogsServiceRequest.FromString(otlp)
+    scope = request.resource_logs[0].scope_logs[0]
+    record = scope.log_records[0]
+    assert (record.body.string_value, scope.scope.name) == ("a long m", "paym")
+    assert render_attributes(record.attributes)["user"] == "abcde"
+    assert report.truncated == 3 and report.as_dict()["stored"] == 1
+
+
+def test_a_loki_entry_with_more_metadata_than_allowed_is_rejected_alone() -> None:
+    now = time.time_ns()
+    metadata = {f"k{i}": "v" for i in range(5)}
+    body = json.dumps({"streams": [{"stream": {"app": "a"}, "values": [[str(now), "x", metadata], [str(now), "y"]]}]})
+    otlp, report = convert_push(decode_push(body.encode(), True, 1 << 20), LineLimits(Limits(max_attributes=4)), now)
+    assert (report.entries, report.rejected) == (2, 1)
+    assert "streams[0].entries[0]" in report.message() and "collector.max_attributes_per_item (4)" in report.message()
+    records = [
+        r
+        for rl in ExportLogsServiceRequest.FromString(otlp).resource_logs
+        for sl in rl.scope_logs
+        for r in sl.log_records
+    ]
+    assert [r.body.string_value for r in records] == ["y"]
+
+
+def test_invalid_utf8_in_a_loki_line_is_repaired_as_it_is_built() -> None:
+    now = time.time_ns()
+    streams = [Stream("streams[0]", {"app": "a"}, [Entry(now, b"caf\xc3 ok", [])])]
+    otlp, report = convert_push(streams, LineLimits(), now)
+    record = ExportLogsServiceRequest.FromString(otlp).resource_logs[0].scope_logs[0].log_records[0]
+    assert (record.body.string_value, report.repaired) == ("caf\ufffd ok", 1)

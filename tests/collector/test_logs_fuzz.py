@@ -22,16 +22,24 @@ from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
 from collector.errors import TooLarge
+from collector.jsonlines import mapper
 from collector.jsonlines.convert import Context, LineLimits, convert
+from collector.jsonlines.dialects import DIALECTS, GENERIC
+from collector.jsonlines.plan import Inexact, Plan
 from collector.loki.convert import convert_push
 from collector.loki.push import PushRequest, decode_push
 from collector.otlp.decode import decode_protobuf
 from collector.otlp.limits import Limits, TooManyItems
-from collector.otlp.model import InvalidRequest, Signal
+from collector.otlp.model import InvalidRequest, Route, Signal
 from tests.collector.conftest import LiveCollector, start_live_collector
 
 CORPUS = Path(__file__).parent / "corpus" / "logs"
-LIMITS = LineLimits(Limits(max_items=1000), max_line_bytes=4096, max_depth=8)
+# short string limits, so the builders cut values, bodies and logger names as the OTLP decode would
+LIMITS = LineLimits(
+    Limits(max_items=1000, max_value_length=24, max_body_length=40, max_name_length=12),
+    max_line_bytes=4096,
+    max_depth=8,
+)
 KEYS = st.sampled_from(["msg", "message", "level", "time", "ts", "trace_id", "span_id", "err", "log", "stream", "v"])
 SCALARS = (
     st.none()
@@ -50,23 +58,54 @@ JSON = st.recursive(
 )
 
 
+# every key some dialect gives a meaning, so shapes hit every dialect and slot priorities collide
+SLOT_KEYS = sorted({key for d in (*DIALECTS, GENERIC) for key in d.slots})
+FLAT_LINES = st.dictionaries(
+    st.sampled_from(SLOT_KEYS) | st.text(max_size=6), SCALARS | st.lists(SCALARS, max_size=3), max_size=12
+)
+
+
+def _map_or_inexact(obj: dict, exact: bool):
+    try:
+        return mapper.map_line(obj, 8, None, exact_numbers=exact)
+    except Inexact as exc:
+        return ("inexact", str(exc))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(FLAT_LINES, st.booleans())
+def test_a_shape_plan_maps_a_flat_line_as_the_walk_does(obj: dict, exact: bool) -> None:
+    planned = _map_or_inexact(obj, exact)
+    again = _map_or_inexact(dict(obj), exact)  # the second line of a shape takes the remembered plan
+    mapper._PLANS.clear()
+    original = mapper._plan
+    mapper._plan = lambda obj, shape: Plan(None)  # the walk, as nested lines take it
+    try:
+        walked = _map_or_inexact(obj, exact)
+    finally:
+        mapper._plan = original
+        mapper._PLANS.clear()
+    assert planned == again == walked
+
+
 def _json_bytes(value: object) -> bytes:
     return json.dumps(value).encode()
 
 
-def check_request(otlp: bytes, canonical: bool = True) -> int:
-    """Take what a conversion produced through the OTLP decode, as the receiver does; return the records stored.
+def check_request(otlp: bytes) -> int:
+    """Take what a conversion produced through the OTLP decode; return the records stored.
 
-    Loki lines pass through as the bytes sent, so invalid UTF-8 in them is repaired there (`canonical`
-    off); JSON lines are canonical as built.
+    The receivers hand these bodies to storage without that decode, so it must find them canonical,
+    on the flat route, with nothing to reject, cut or repair.
     """
     if not otlp:
         return 0
-    if canonical:
-        assert ExportLogsServiceRequest.FromString(otlp).ByteSize() == len(otlp)
-    result = decode_protobuf(Signal.LOGS, otlp)
-    assert result.rejected == 0, result.message
-    return result.payload.items if result.payload else 0
+    assert ExportLogsServiceRequest.FromString(otlp).ByteSize() == len(otlp)
+    result = decode_protobuf(Signal.LOGS, otlp, LIMITS.otlp)
+    assert (result.rejected, result.truncated, result.repaired) == (0, 0, 0), result.message
+    assert result.payload is not None
+    assert (result.payload.route, result.payload.body) == (Route.FLAT, otlp)
+    return result.payload.items
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -98,7 +137,7 @@ def test_loki_decoder_refuses_or_maps_any_bytes(body: bytes, snappy: bool) -> No
         otlp, report = convert_push(streams, LIMITS, time.time_ns())
     except (InvalidRequest, TooLarge, TooManyItems):
         return
-    assert check_request(otlp, canonical=False) == report.entries - report.rejected
+    assert check_request(otlp) == report.entries - report.rejected
 
 
 @settings(max_examples=100, deadline=None)
@@ -129,7 +168,7 @@ def test_loki_protobuf_of_any_shape(streams: list) -> None:
     except InvalidRequest as exc:
         assert "labels" in str(exc)
         return
-    assert check_request(otlp, canonical=False) == report.entries - report.rejected
+    assert check_request(otlp) == report.entries - report.rejected
 
 
 def test_memory_stays_bounded_on_the_nasty_bodies() -> None:

@@ -6,10 +6,10 @@ DateTime64 columns as nanosecond ints, maps with sorted keys, Nested columns as 
 
 from __future__ import annotations
 
-from collector.otlp.model import Signal
-from collector.otlp.rows.logs import log_tables
-from collector.otlp.rows.metrics import metric_tables
-from collector.otlp.rows.traces import trace_tables
+from storage.payload import Signal
+from storage.rows.logs import log_tables
+from storage.rows.metrics import metric_tables
+from storage.rows.traces import trace_tables
 
 Tables = dict[str, dict[str, list]]
 

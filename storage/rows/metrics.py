@@ -7,7 +7,7 @@ from typing import Any
 
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
-from collector.otlp.rows.attributes import attributes, hex_id, nanos
+from storage.rows.attributes import attributes, hex_id, nanos
 
 COMMON = (
     "ResourceAttributes", "ResourceSchemaUrl", "ScopeName", "ScopeVersion", "ScopeAttributes",

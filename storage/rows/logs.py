@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
-from collector.otlp.rows.attributes import attributes, hex_id, nanos, text
+from storage.rows.attributes import attributes, hex_id, nanos, text
 
 COLUMNS = (
     "Timestamp", "TraceId", "SpanId", "TraceFlags", "SeverityText", "SeverityNumber", "ServiceName",

@@ -1,0 +1,39 @@
+"""The batch contract between receivers and storage: what a payload is and how storage writes it.
+
+Every receiver (OTLP, Jaeger, Prometheus, JSON lines, Loki) hands storage Payloads; storage knows
+nothing of the wire formats they came in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Signal(StrEnum):
+    TRACES = "traces"
+    METRICS = "metrics"
+    LOGS = "logs"
+
+
+class Route(StrEnum):
+    """How storage turns a payload into rows."""
+
+    FLAT = "flat"  # ClickHouse decodes the protobuf; every value is a scalar (fastest: lean staging types)
+    NATIVE = "native"  # ClickHouse decodes the protobuf; arrays/kvlists nested up to two levels
+    PYTHON = "python"  # Python builds the columns (exact for anything the fast path cannot render)
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """Validated telemetry ready to be logged and written.
+
+    `body` is a serialized Export{Trace,Metrics,Logs}ServiceRequest holding only accepted items,
+    whatever the request's wire encoding was, so the write-ahead log and both storage routes take
+    one kind of record.
+    """
+
+    signal: Signal
+    route: Route
+    body: bytes
+    items: int
