@@ -1,0 +1,1 @@
+toUInt64(exp2(ceil(log2(greatest(Duration, 1)))))
