@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from clickhouse_connect.driver import Client
 
-from storage.queries.common import NS, AttrFilter, Conditions, Window, bucket_expr, rows, time_clause
+from storage.queries.common import AttrFilter, Conditions, Window, bucket_expr, newest_first_slices, rows, time_clause
 
 # severity level 0..6 (unset, TRACE, DEBUG, INFO, WARN, ERROR, FATAL) from the OTLP number 0..24
 LEVELS = ("UNSET", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
@@ -72,19 +71,6 @@ def _past(c: Conditions, cursor: tuple[int, int], op: str) -> None:
         cur_ts=cursor[0],
         cur_tie=cursor[1],
     )
-
-
-FIRST_SLICE_NS = 5 * 60 * NS  # the newest slice a search reads first; each next one is SLICE_GROWTH times longer
-SLICE_GROWTH = 4
-
-
-def newest_first_slices(start_ns: int, end_ns: int) -> Iterator[tuple[int, int]]:
-    """Yield [lo, hi) slices covering [start_ns, end_ns), newest first, each longer than the one before."""
-    hi, length = end_ns, FIRST_SLICE_NS
-    while hi > start_ns:
-        lo = max(start_ns, hi - length)
-        yield lo, hi
-        hi, length = lo, length * SLICE_GROWTH
 
 
 def search_logs(

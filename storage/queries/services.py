@@ -13,6 +13,9 @@ _ENTRY = "SpanKind IN ('" + "','".join(ENTRY_KINDS) + "')"
 _BUCKET = fragment("duration_bucket")  # the heatmap's duration bucket, as the rollup's view computes it
 # the rollups, coarsest first: (seconds a row covers, table); each unit divides the one before it
 ROLLUPS = ((600, "otel_traces_red_10m"), (60, "otel_traces_red_minute"))
+# below this much time the spans alone are read: a rollup's quantile states hold every duration up to
+# 8,192 a row, so they pay back only over many rows, and short windows read few granules anyway
+ROLLUP_MIN_NS = 2 * 3600 * NS
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class Split:
 def split(boundaries: list[int], units: tuple[tuple[int, str], ...] = ROLLUPS) -> Split:
     """Return the split of [boundaries[0], boundaries[-1]) (ns), windows being cut at every boundary."""
     lo, hi = boundaries[0], boundaries[-1]
+    if hi - lo < ROLLUP_MIN_NS:
+        units = ()
     params: dict[str, object] = {"lo": lo, "hi": hi}
     parts, outer = [], ""
     for level, (unit, table) in enumerate(units):

@@ -29,6 +29,12 @@ def linear_quantile(values: list[int], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
+@pytest.fixture(autouse=True)
+def rollups_for_short_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read the rollups for these windows of minutes too (the pages do from two hours on)."""
+    monkeypatch.setattr(qs, "ROLLUP_MIN_NS", 0)
+
+
 @pytest.fixture(scope="module")
 def store(engine: Store, chdb_path: Path) -> Iterator[Store]:
     """One migrated database for the module: the tests only read what `spans` wrote."""
