@@ -130,9 +130,9 @@ MIGRATIONS += (
     ),
 )
 
-# The services and service pages read RED figures of entry spans per minute and per ten minutes,
-# service and operation from rollups views keep (docs/performance.md); only the minutes at a
-# window's edges are read from the spans. The ten-minute rollup is fed from the minute one.
+# The services list reads RED figures of entry spans per minute and per ten minutes and service from
+# rollups views keep (docs/performance.md); only the minutes at a window's edges are read from the
+# spans. The ten-minute rollup is fed from the minute one.
 _N = len(MIGRATIONS) + 1
 MIGRATIONS += (
     _table(
@@ -183,11 +183,6 @@ class SchemaOptions:
 
 def _sql_text(name: str) -> str:
     return resources.files("storage").joinpath("sql", name).read_text()
-
-
-def fragment(name: str) -> str:
-    """Return one SQL fragment (storage/sql/fragments/NAME.sql): an expression queries share with views."""
-    return _fragments()[name]
 
 
 def _fragments() -> dict[str, str]:

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from clickhouse_connect.driver import Client
 
 from storage.queries.common import ENTRY_KINDS, NS, Window, bucket_expr, rows, time_clause
-from storage.schema import fragment
 
 _ENTRY = "SpanKind IN ('" + "','".join(ENTRY_KINDS) + "')"
-_BUCKET = fragment("duration_bucket")  # the heatmap's duration bucket, as the rollup's view computes it
-# the rollups, coarsest first: (seconds a row covers, table); each unit divides the one before it
-ROLLUPS = ((600, "otel_traces_red_10m"), (60, "otel_traces_red_minute"))
+# the rollups of every service, coarsest first: (seconds a row covers, table); each unit divides the
+# one before it
+Units = tuple[tuple[int, str], ...]
+ROLLUPS: Units = ((600, "otel_traces_red_10m"), (60, "otel_traces_red_minute"))
 # below this much time the spans alone are read: a rollup's quantile states hold every duration up to
 # 8,192 a row, so they pay back only over many rows, and short windows read few granules anyway
-ROLLUP_MIN_NS = 2 * 3600 * NS
+ROLLUP_MIN_NS = 3 * 3600 * NS
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Split:
     params: dict[str, object]
 
 
-def split(boundaries: list[int], units: tuple[tuple[int, str], ...] = ROLLUPS) -> Split:
+def split(boundaries: list[int], units: Units) -> Split:
     """Return the split of [boundaries[0], boundaries[-1]) (ns), windows being cut at every boundary."""
     lo, hi = boundaries[0], boundaries[-1]
     if hi - lo < ROLLUP_MIN_NS:
@@ -74,9 +74,35 @@ def _rolled(db: str, s: Split, keys: str, raw_keys: str, rollup_keys: str, where
     return " UNION ALL ".join([*rolled, raw])
 
 
-def _red(client: Client, db: str, w: Window, key: str, where: str, params: dict) -> list[dict]:
-    # the current and the previous window in one pass: `cur` tells them apart
-    s = split([w.previous().start_ns, w.start_ns, w.end_ns])
+def _red_spans_sql(db: str, key: str, where: str) -> str:
+    # from the spans alone, one pass over the current and the previous window: `cur` splits them
+    return f"""
+        SELECT {key} AS name,
+            countIf(cur) AS calls, countIf(cur AND StatusCode = 'Error') AS errors,
+            quantilesIf(0.5, 0.95, 0.99)(Duration, cur) AS q,
+            countIf(NOT cur) AS prev_calls, countIf(NOT cur AND StatusCode = 'Error') AS prev_errors,
+            quantilesIf(0.5, 0.95, 0.99)(Duration, NOT cur) AS prev_q
+        FROM (
+            SELECT {key}, StatusCode, Duration, Timestamp >= fromUnixTimestamp64Nano({{start:Int64}}) AS cur
+            FROM {db}.otel_traces
+            WHERE {time_clause(start="prev")} AND {_ENTRY} AND {where}
+        )
+        GROUP BY name ORDER BY name"""
+
+
+def _red(client: Client, db: str, w: Window, key: str, where: str, params: dict, units: Units) -> list[dict]:
+    s = split([w.previous().start_ns, w.start_ns, w.end_ns], units)
+    seconds = (w.end_ns - w.start_ns) / 1e9
+    by_name: dict[str, dict] = {}
+    if not s.parts:
+        for r in rows(client, _red_spans_sql(db, key, where), {**w.params, **params, "prev": w.previous().start_ns}):
+            by_name[r["name"]] = {
+                "name": r["name"],
+                1: {"calls": r["calls"], "errors": r["errors"], "q": r["q"]},
+                0: {"calls": r["prev_calls"], "errors": r["prev_errors"], "q": r["prev_q"]},
+            }
+        return [_shape(parts, seconds) for parts in by_name.values()]
+    # the rollups for whole units, the spans at the edges; `cur` tells the two windows apart
     cur_raw = f"{key} AS name, Timestamp >= fromUnixTimestamp64Nano({{start:Int64}}) AS cur"
     cur_rollup = f"{key} AS name, Start >= toDateTime(intDiv({{start:Int64}}, {NS})) AS cur"
     sql = f"""
@@ -84,8 +110,6 @@ def _red(client: Client, db: str, w: Window, key: str, where: str, params: dict)
             quantilesMerge(0.5, 0.95, 0.99)(Durations) AS q
         FROM ({_rolled(db, s, "name, cur", cur_raw, cur_rollup, where)})
         GROUP BY name, cur ORDER BY name"""
-    seconds = (w.end_ns - w.start_ns) / 1e9
-    by_name: dict[str, dict] = {}
     for r in rows(client, sql, {**s.params, **params, "start": w.start_ns}):
         by_name.setdefault(r["name"], {"name": r["name"]})[r["cur"]] = r
     return [_shape(parts, seconds) for parts in by_name.values()]
@@ -115,46 +139,48 @@ def _shape(parts: dict, seconds: float) -> dict:
 
 def service_red(client: Client, db: str, w: Window) -> list[dict]:
     """Return every service's rate, error rate and p50/p95/p99 over the window and the one before it."""
-    return _red(client, db, w, "ServiceName", "1", {})
+    return _red(client, db, w, "ServiceName", "1", {}, ROLLUPS)
 
 
 def operation_red(client: Client, db: str, w: Window, service: str) -> list[dict]:
-    """Return the same figures per operation (span name) of one service."""
-    return _red(client, db, w, "SpanName", "ServiceName = {service:String}", {"service": service})
+    """Return the same figures per operation (span name) of one service.
 
-
-def _steps_split(w: Window) -> Split:
-    """Return the split of a window using the rollups whose unit divides the step (none: spans only)."""
-    return split([w.start_ns, w.end_ns], tuple(u for u in ROLLUPS if w.step_s % u[0] == 0))
+    From the spans only: the rollups hold services, not operations, and one service's spans are few
+    granules (the table is sorted by service first).
+    """
+    return _red(client, db, w, "SpanName", "ServiceName = {service:String}", {"service": service}, ())
 
 
 def service_sparklines(client: Client, db: str, w: Window, service: str | None = None) -> list[dict]:
-    """Return calls, errors and p95 per step per service (one service when named)."""
+    """Return calls, errors and p95 per step per service (one service when named: from its spans only)."""
     where = "ServiceName = {service:String}" if service is not None else "1"
-    s = _steps_split(w)
+    units = tuple(u for u in ROLLUPS if w.step_s % u[0] == 0) if service is None else ()
+    s = split([w.start_ns, w.end_ns], units)
+    if not s.parts:
+        sql = f"""
+            SELECT ServiceName AS name, {bucket_expr()} AS t, count() AS calls,
+                countIf(StatusCode = 'Error') AS errors, quantile(0.95)(Duration) AS p95_ns
+            FROM {db}.otel_traces
+            WHERE {time_clause()} AND {_ENTRY} AND {where}
+            GROUP BY name, t ORDER BY name, t"""
+        return rows(client, sql, {**w.params, "service": service or ""})
     keys = ("ServiceName AS name, " + bucket_expr(), "ServiceName AS name, " + bucket_expr("Start"))
     sql = f"""
         SELECT name, t, sum(Calls) AS calls, sum(Errors) AS errors,
             quantilesMerge(0.5, 0.95, 0.99)(Durations)[2] AS p95_ns
         FROM ({_rolled(db, s, "name, t", keys[0] + " AS t", keys[1] + " AS t", where)})
         GROUP BY name, t ORDER BY name, t"""
-    return rows(client, sql, {**w.params, **s.params, "service": service or ""})
+    return rows(client, sql, {**w.params, **s.params})
 
 
 def latency_heatmap(client: Client, db: str, w: Window, service: str) -> list[dict]:
     """Return span counts per step and per power-of-two duration bucket (upper bound in ns)."""
-    s = _steps_split(w)
-    rolled = [
-        f"""SELECT {bucket_expr("Start")} AS t, le_ns, n FROM {db}.{table}
-            ARRAY JOIN mapKeys(Buckets) AS le_ns, mapValues(Buckets) AS n
-            WHERE {cond} AND ServiceName = {{service:String}}"""
-        for table, cond in s.parts
-    ]
-    raw = f"""SELECT {bucket_expr()} AS t, {_BUCKET} AS le_ns, count() AS n FROM {db}.otel_traces
-        WHERE {s.raw} AND {_ENTRY} AND ServiceName = {{service:String}} GROUP BY t, le_ns"""
-    sql = f"""SELECT t, le_ns, sum(n) AS n FROM ({" UNION ALL ".join([*rolled, raw])})
+    sql = f"""
+        SELECT {bucket_expr()} AS t, toUInt64(exp2(ceil(log2(greatest(Duration, 1))))) AS le_ns, count() AS n
+        FROM {db}.otel_traces
+        WHERE {time_clause()} AND {_ENTRY} AND ServiceName = {{service:String}}
         GROUP BY t, le_ns ORDER BY t, le_ns"""
-    return rows(client, sql, {**w.params, **s.params, "service": service})
+    return rows(client, sql, {**w.params, "service": service})
 
 
 def recent_errors(client: Client, db: str, w: Window, service: str, limit: int = 20) -> list[dict]:

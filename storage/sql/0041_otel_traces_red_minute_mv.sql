@@ -3,11 +3,9 @@ TO ${otel_traces_red_minute}
 AS SELECT
     toStartOfMinute(Timestamp) AS Start,
     ServiceName,
-    SpanName,
     count() AS Calls,
     countIf(StatusCode = 'Error') AS Errors,
-    quantilesState(0.5, 0.95, 0.99)(Duration) AS Durations,
-    sumMap(map(${duration_bucket}, toUInt64(1))) AS Buckets
+    quantilesState(0.5, 0.95, 0.99)(Duration) AS Durations
 FROM ${otel_traces}
 WHERE SpanKind IN ('Server', 'Consumer')
-GROUP BY Start, ServiceName, SpanName
+GROUP BY Start, ServiceName

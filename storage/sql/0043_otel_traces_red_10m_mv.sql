@@ -3,10 +3,8 @@ TO ${otel_traces_red_10m}
 AS SELECT
     Start10 AS Start,
     ServiceName,
-    SpanName,
     sum(Calls) AS Calls,
     sum(Errors) AS Errors,
-    quantilesMergeState(0.5, 0.95, 0.99)(Durations) AS Durations,
-    sumMap(Buckets) AS Buckets
+    quantilesMergeState(0.5, 0.95, 0.99)(Durations) AS Durations
 FROM (SELECT toStartOfTenMinutes(Start) AS Start10, * FROM ${otel_traces_red_minute})
-GROUP BY Start10, ServiceName, SpanName
+GROUP BY Start10, ServiceName

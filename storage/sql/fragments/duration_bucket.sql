@@ -1,1 +1,0 @@
-toUInt64(exp2(ceil(log2(greatest(Duration, 1)))))
