@@ -154,8 +154,10 @@ MIGRATIONS += (
     ),
     Migration(name=f"{_N + 3:04d}_otel_traces_red_10m_mv", kind="view", obj="otel_traces_red_10m_mv"),
 )
-# tables views derive from otel_traces: they hold no span of their own
-DERIVED_TABLES = ("otel_traces_trace_id_ts", "otel_traces_red_minute", "otel_traces_red_10m")
+# tables views derive from otel_traces: they hold no span of their own; the rollups hold quantile
+# states (binary, and their bytes follow the order rows arrived in)
+ROLLUP_TABLES = ("otel_traces_red_minute", "otel_traces_red_10m")
+DERIVED_TABLES = ("otel_traces_trace_id_ts", *ROLLUP_TABLES)
 
 # every table a migration creates, and the OpenTelemetry ones among them (what the collector writes)
 ALL_TABLES = tuple(m.obj for m in MIGRATIONS if m.kind == "table")
