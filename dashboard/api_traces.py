@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 
 from aiohttp import web
@@ -37,12 +38,16 @@ def trace_query(q) -> qt.TraceQuery:
 async def search(request: web.Request) -> web.Response:
     w = params.window(request.query)
     tq = trace_query(request.query)
-    (ids,) = await run(request, partial(qt.matching_trace_ids, w=w, q=tq))
-    (found,) = await run(request, partial(qt.trace_summaries, trace_ids=ids))
-    operations: list[str] = []
-    if tq.service:
-        (operations,) = await run(request, partial(qt.span_operations, w=w, service=tq.service))
-    return json_response({"window": _window_json(w), "traces": found, "operations": operations})
+
+    async def summaries() -> list[dict]:
+        (ids,) = await run(request, partial(qt.matching_trace_ids, w=w, q=tq))
+        (found,) = await run(request, partial(qt.trace_summaries, trace_ids=ids))
+        return found
+
+    # the search form's operations do not wait for the search
+    choices = [partial(qt.span_operations, w=w, service=tq.service)] if tq.service else []
+    found, operations = await asyncio.gather(summaries(), run(request, *choices))
+    return json_response({"window": _window_json(w), "traces": found, "operations": operations[0] if choices else []})
 
 
 async def trace(request: web.Request) -> web.Response:

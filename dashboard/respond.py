@@ -9,6 +9,7 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from aiohttp import web
 from clickhouse_connect.driver import Client
 
@@ -31,12 +32,16 @@ def _clean(value: Any) -> Any:
 
 
 def json_response(data: Any) -> web.Response:
-    """Answer JSON in which NaN and infinities are null (the JSON standard has neither)."""
+    """Answer JSON in which NaN and infinities are null (the JSON standard has neither).
+
+    orjson writes them as null itself and is several times faster than json on a 10,000-span trace;
+    what it cannot write (an integer past 64 bits) goes through json with the data walked.
+    """
     try:
-        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
-    except ValueError:  # rare (an empty quantile, a summary without count): walk the data only then
-        text = json.dumps(_clean(data), separators=(",", ":"))
-    return web.Response(text=text, content_type="application/json")
+        body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        body = json.dumps(_clean(data), separators=(",", ":")).encode()
+    return web.Response(body=body, content_type="application/json")
 
 
 async def run(request: web.Request, *queries: Callable[[Client, str], Any]) -> list[Any]:

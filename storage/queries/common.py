@@ -6,7 +6,7 @@ is a bound parameter (`{name:Type}`), never part of the text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from clickhouse_connect.driver import Client
@@ -38,6 +38,23 @@ def time_clause(column: str = "Timestamp", start: str = "start", end: str = "end
     """Return the bound condition `column` in [start, end)."""
     lo, hi = f"fromUnixTimestamp64Nano({{{start}:Int64}})", f"fromUnixTimestamp64Nano({{{end}:Int64}})"
     return f"{column} >= {lo} AND {column} < {hi}"
+
+
+FIRST_SLICE_NS = 5 * 60 * NS  # the newest slice a search reads first; each next one is SLICE_GROWTH times longer
+SLICE_GROWTH = 4
+
+
+def newest_first_slices(start_ns: int, end_ns: int) -> Iterator[tuple[int, int]]:
+    """Yield [lo, hi) slices covering [start_ns, end_ns), newest first, each longer than the one before.
+
+    A search for the newest matches reads slice by slice and stops once it has enough: the tables
+    are not sorted by time alone, so one query over the whole window would read all of it first.
+    """
+    hi, length = end_ns, FIRST_SLICE_NS
+    while hi > start_ns:
+        lo = max(start_ns, hi - length)
+        yield lo, hi
+        hi, length = lo, length * SLICE_GROWTH
 
 
 def bucket_expr(column: str = "Timestamp") -> str:

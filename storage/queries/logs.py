@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from clickhouse_connect.driver import Client
 
-from storage.queries.common import AttrFilter, Conditions, Window, bucket_expr, rows, time_clause
+from storage.queries.common import AttrFilter, Conditions, Window, bucket_expr, newest_first_slices, rows, time_clause
 
 # severity level 0..6 (unset, TRACE, DEBUG, INFO, WARN, ERROR, FATAL) from the OTLP number 0..24
 LEVELS = ("UNSET", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
@@ -76,13 +76,25 @@ def _past(c: Conditions, cursor: tuple[int, int], op: str) -> None:
 def search_logs(
     client: Client, db: str, w: Window, q: LogQuery, limit: int, before: tuple[int, int] | None = None
 ) -> list[dict]:
-    """Return up to `limit` matching lines newest first, after the cursor (ts_ns, tie) when given."""
+    """Return up to `limit` matching lines newest first, after the cursor (ts_ns, tie) when given.
+
+    The table is not sorted by time alone, so one query over the window would read all of it before
+    keeping the newest lines. The window is read in slices from its end instead, stopping once
+    `limit` lines are found: the same lines in the same order, reading only the newest granules.
+    """
     c = _conditions(q)
+    end = w.end_ns
     if before is not None:
         _past(c, before, "<")
+        end = min(end, before[0] + 1)
     sql = f"""SELECT {_FULL} FROM {db}.otel_logs WHERE {time_clause()} AND {c.sql()}
         ORDER BY Timestamp DESC, tie DESC LIMIT {{limit:UInt32}}"""
-    return rows(client, sql, {**w.params, **c.params, "limit": limit})
+    found: list[dict] = []
+    for lo, hi in newest_first_slices(w.start_ns, end):
+        found += rows(client, sql, {**c.params, "start": lo, "end": hi, "limit": limit - len(found)})
+        if len(found) >= limit:
+            break
+    return found
 
 
 def tail_logs(client: Client, db: str, w: Window, q: LogQuery, after: tuple[int, int], limit: int) -> list[dict]:

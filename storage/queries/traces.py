@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from clickhouse_connect.driver import Client
 
-from storage.queries.common import AttrFilter, Conditions, Window, rows, time_clause
+from storage.queries.common import AttrFilter, Conditions, Window, newest_first_slices, rows, time_clause
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,23 @@ def _span_conditions(q: TraceQuery) -> Conditions:
 
 
 def matching_trace_ids(client: Client, db: str, w: Window, q: TraceQuery) -> list[str]:
-    """Return ids of the newest traces with a span matching the query in the window."""
+    """Return ids of the newest traces with a span matching the query in the window.
+
+    Read in slices from the window's end: a trace first found in a slice has its newest matching
+    span there, so it ranks above every trace found in older slices (seen again there, it is skipped).
+    """
     c = _span_conditions(q)
     sql = f"""
         SELECT TraceId FROM {db}.otel_traces
         WHERE {time_clause()} AND TraceId != '' AND {c.sql()}
         GROUP BY TraceId ORDER BY max(Timestamp) DESC LIMIT {{limit:UInt32}}"""
-    return [r["TraceId"] for r in rows(client, sql, {**w.params, **c.params, "limit": q.limit})]
+    found: dict[str, None] = {}
+    for lo, hi in newest_first_slices(w.start_ns, w.end_ns):
+        for r in rows(client, sql, {**c.params, "start": lo, "end": hi, "limit": q.limit}):
+            found.setdefault(r["TraceId"])
+        if len(found) >= q.limit:
+            break
+    return list(found)[: q.limit]
 
 
 _RANGE = """(SELECT (min(Start), max(End) + 1) FROM {db}.otel_traces_trace_id_ts

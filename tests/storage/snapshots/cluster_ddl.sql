@@ -1780,3 +1780,60 @@ ORDER BY (ServiceName, MetricName, Bucket, cityHash64(Attributes))
 
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
 CREATE TABLE IF NOT EXISTS otel.otelhouse_metrics_rollup_daily ON CLUSTER otel_cluster AS otel.otelhouse_metrics_rollup_daily_local ENGINE = Distributed(otel_cluster, otel, otelhouse_metrics_rollup_daily_local, rand());
+
+-- 0040_otel_traces_red_minute
+CREATE TABLE IF NOT EXISTS otel.otel_traces_red_minute_local ON CLUSTER otel_cluster
+(
+    Start DateTime CODEC(Delta(4), ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    Calls SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    Errors SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    Durations AggregateFunction(quantiles(0.5, 0.95, 0.99), UInt64) CODEC(ZSTD(1))
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/otel/otel_traces_red_minute_local', '{replica}')
+PARTITION BY toDate(Start)
+ORDER BY (ServiceName, Start)
+TTL toDateTime(Start) + toIntervalDay(30)
+SETTINGS index_granularity = 1024, ttl_only_drop_parts = 1;
+CREATE TABLE IF NOT EXISTS otel.otel_traces_red_minute ON CLUSTER otel_cluster AS otel.otel_traces_red_minute_local ENGINE = Distributed(otel_cluster, otel, otel_traces_red_minute_local, rand());
+
+-- 0041_otel_traces_red_minute_mv
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otel_traces_red_minute_mv ON CLUSTER otel_cluster
+TO otel.otel_traces_red_minute_local
+AS SELECT
+    toStartOfMinute(Timestamp) AS Start,
+    ServiceName,
+    count() AS Calls,
+    countIf(StatusCode = 'Error') AS Errors,
+    quantilesState(0.5, 0.95, 0.99)(Duration) AS Durations
+FROM otel.otel_traces_local
+WHERE SpanKind IN ('Server', 'Consumer')
+GROUP BY Start, ServiceName;
+
+-- 0042_otel_traces_red_10m
+CREATE TABLE IF NOT EXISTS otel.otel_traces_red_10m_local ON CLUSTER otel_cluster
+(
+    Start DateTime CODEC(Delta(4), ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    Calls SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    Errors SimpleAggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    Durations AggregateFunction(quantiles(0.5, 0.95, 0.99), UInt64) CODEC(ZSTD(1))
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/otel/otel_traces_red_10m_local', '{replica}')
+PARTITION BY toDate(Start)
+ORDER BY (ServiceName, Start)
+TTL toDateTime(Start) + toIntervalDay(30)
+SETTINGS index_granularity = 1024, ttl_only_drop_parts = 1;
+CREATE TABLE IF NOT EXISTS otel.otel_traces_red_10m ON CLUSTER otel_cluster AS otel.otel_traces_red_10m_local ENGINE = Distributed(otel_cluster, otel, otel_traces_red_10m_local, rand());
+
+-- 0043_otel_traces_red_10m_mv
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otel_traces_red_10m_mv ON CLUSTER otel_cluster
+TO otel.otel_traces_red_10m_local
+AS SELECT
+    Start10 AS Start,
+    ServiceName,
+    sum(Calls) AS Calls,
+    sum(Errors) AS Errors,
+    quantilesMergeState(0.5, 0.95, 0.99)(Durations) AS Durations
+FROM (SELECT toStartOfTenMinutes(Start) AS Start10, * FROM otel.otel_traces_red_minute_local)
+GROUP BY Start10, ServiceName;
