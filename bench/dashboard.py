@@ -2,8 +2,8 @@
 
 Not a test. Data is generated inside the embedded engine by INSERT ... SELECT FROM numbers() (see
 bench/dashgen.py): ten-span traces over 20 services, log lines and metrics spread over the last 24
-hours, plus one 10,000-span trace; inserting into otel_traces feeds its views (the trace-id table,
-the RED rollups) as the collector's inserts do. 10 million spans and 10 million log lines take about
+hours, plus one 10,000-span trace; inserting into otel_traces feeds its view (the trace-id table)
+as the collector's inserts do. 10 million spans and 10 million log lines take about
 5 minutes on 2 cores. Then, for every page, the median over --runs of: the HTTP answer of its /api
 call (the dashboard on a local port, so this is server time plus a loopback round trip), and the
 same queries run bare, one after another, through the Store. Last, the time Chromium takes to fully

@@ -253,8 +253,8 @@ class Archiver:
         hot = set(self.partitions().get(table, []))
         for n, day in enumerate(sorted(held)):
             self._call(lambda c, d=day: q.drop_partition(c, self.db, rolling_table(table), d))
-            for companion in COMPANIONS.get(table, ()) if day not in hot else ():
-                self._call(lambda c, d=day, t=companion: q.drop_partition(c, self.db, t, d))
+            if table in COMPANIONS and day not in hot:
+                self._call(lambda c, d=day: q.drop_partition(c, self.db, COMPANIONS[table], d))
             if n == 0:
                 self.fault("dropped-one")
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from otelhouse.config import RetentionSettings
 from storage.queries.archives import Location
-from storage.schema import DERIVED_TABLES, METRIC_KINDS, ROLLING_SUFFIX
+from storage.schema import METRIC_KINDS, ROLLING_SUFFIX
 
 SIGNALS = ("logs", "traces", "metrics")
 # hot tables per signal with the column their day partitions are cut by
@@ -18,10 +18,9 @@ SIGNAL_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "metrics": tuple((f"otel_metrics_{kind}", "TimeUnix") for kind in METRIC_KINDS),
 }
 TIME_COLUMN = {table: column for tables in SIGNAL_TABLES.values() for table, column in tables}
-# derived tables whose day partitions go when the signal's do (the trace-id index and the RED
-# rollups are not archived: they hold nothing but figures of the rows, and restored traces are found
-# by time)
-COMPANIONS: dict[str, tuple[str, ...]] = {"otel_traces": DERIVED_TABLES}
+# derived tables whose day partitions go when the signal's do (the trace-id index is not archived:
+# it is rebuilt from nothing but points at rows, and restored traces are found by time)
+COMPANIONS = {"otel_traces": "otel_traces_trace_id_ts"}
 
 
 def rolling_table(table: str) -> str:

@@ -130,35 +130,6 @@ MIGRATIONS += (
     ),
 )
 
-# The services list reads RED figures of entry spans per minute and per ten minutes and service from
-# rollups views keep (docs/performance.md); only the minutes at a window's edges are read from the
-# spans. The ten-minute rollup is fed from the minute one.
-_N = len(MIGRATIONS) + 1
-MIGRATIONS += (
-    _table(
-        f"{_N:04d}_otel_traces_red_minute",
-        "otel_traces_red_minute",
-        "traces",
-        "Start",
-        engine="AggregatingMergeTree",
-    ),
-    Migration(name=f"{_N + 1:04d}_otel_traces_red_minute_mv", kind="view", obj="otel_traces_red_minute_mv"),
-    _table(
-        f"{_N + 2:04d}_otel_traces_red_10m",
-        "otel_traces_red_10m",
-        "traces",
-        "Start",
-        engine="AggregatingMergeTree",
-        source=f"{_N:04d}_otel_traces_red_minute",
-        table_of="otel_traces_red_minute",
-    ),
-    Migration(name=f"{_N + 3:04d}_otel_traces_red_10m_mv", kind="view", obj="otel_traces_red_10m_mv"),
-)
-# tables views derive from otel_traces: they hold no span of their own; the rollups hold quantile
-# states (binary, and their bytes follow the order rows arrived in)
-ROLLUP_TABLES = ("otel_traces_red_minute", "otel_traces_red_10m")
-DERIVED_TABLES = ("otel_traces_trace_id_ts", *ROLLUP_TABLES)
-
 # every table a migration creates, and the OpenTelemetry ones among them (what the collector writes)
 ALL_TABLES = tuple(m.obj for m in MIGRATIONS if m.kind == "table")
 TABLES = tuple(t for t in ALL_TABLES if t.startswith("otel_") and not t.endswith((ROLLING_SUFFIX, "_restored")))

@@ -9,7 +9,7 @@ import pytest
 
 from storage import Store
 from storage.migrate import reconcile_ttl
-from storage.schema import DERIVED_TABLES, MIGRATIONS, SchemaOptions, render
+from storage.schema import MIGRATIONS, SchemaOptions, render
 
 MAP = "Map(LowCardinality(String), String)"
 LC = "LowCardinality(String)"
@@ -229,7 +229,7 @@ def test_ttl_follows_configuration(store: Store) -> None:
     assert "TTL toDateTime(Bucket) + toIntervalDay(396)" in ttl("otelhouse_metrics_rollup_hourly")
     opts = SchemaOptions(database=db, ttl_days={"traces": 7, "logs": 0, "metrics": 0, "metrics_rollups": 396})
     changed = store.call(lambda c: reconcile_ttl(c, opts))
-    assert set(changed) == {"otel_traces", *DERIVED_TABLES}  # the trace-id table and the RED rollups follow
+    assert set(changed) == {"otel_traces", "otel_traces_trace_id_ts"}
     assert "toIntervalDay(7)" in ttl("otel_traces")
     assert " TTL " not in ttl("otel_logs")
     assert store.call(lambda c: reconcile_ttl(c, opts)) == []
