@@ -30,11 +30,13 @@ NOW = datetime(2026, 3, 10, 0, 30, tzinfo=UTC)
 
 def service_sums(store, service: str) -> dict[date, tuple[int, int]]:
     rows = store.call(
-        lambda c: c.query(
-            f"SELECT toDate(Timestamp) AS d, count(), sum(cityHash64(*)) FROM {store.database}.otel_logs "
-            "WHERE ServiceName = {s:String} GROUP BY d",
-            parameters={"s": service},
-        ).result_rows
+        lambda c: (
+            c.query(
+                f"SELECT toDate(Timestamp) AS d, count(), sum(cityHash64(*)) FROM {store.database}.otel_logs "
+                "WHERE ServiceName = {s:String} GROUP BY d",
+                parameters={"s": service},
+            ).result_rows
+        )
     )
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
