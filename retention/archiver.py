@@ -41,6 +41,11 @@ def service_batch(service: str, run: str) -> str:
     return f"{SERVICE_BATCH}{service}:{run}"
 
 
+def batch_service(batch: str) -> str:
+    """Return the service whose roll wrote a batch ('' for a roll of a whole period or a compaction)."""
+    return batch[len(SERVICE_BATCH) :].rsplit(":", 1)[0] if batch.startswith(SERVICE_BATCH) else ""
+
+
 class ArchiveMismatch(Exception):
     """An archive does not hold what its manifest or hot storage says: nothing was dropped."""
 
