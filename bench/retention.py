@@ -165,7 +165,8 @@ def latency(work: Path, rows: int, rate: float, items: int, window_s: float) -> 
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
     store, _ = generate(load_settings(env), rows, yesterday)
     store.close()
-    serve_env = {**env, "OTELHOUSE_RETENTION_ENABLED": "true"}
+    serve_env = {k: v for k, v in env.items() if k.startswith("OTELHOUSE_RETENTION_")}
+    serve_env["OTELHOUSE_RETENTION_ENABLED"] = "true"
     out: dict = {"offered_rps": rate, "items_per_request": items}
     # yesterday stays hot with 2 hot days: the same server, the same data, no roll
     collector = Collector(data, db, native=True, OTELHOUSE_RETENTION_LOGS_HOT_DAYS="2", **serve_env)
