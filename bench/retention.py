@@ -92,10 +92,20 @@ def rate_and_size(settings, rows: int, work: Path) -> dict:
     started = time.perf_counter()
     store.call(lambda c: export_rows(c, db, "otel_logs", "Timestamp", None, None, reference))
     bare_s = time.perf_counter() - started
-    roller = Roller(settings, store, clock=lambda: datetime(2026, 2, 1, tzinfo=UTC))
+    marks: list[tuple[str, float]] = []  # the roll's steps as they end (its fault hook, which tests use to stop it)
+    roller = Roller(
+        settings,
+        store,
+        clock=lambda: datetime(2026, 2, 1, tzinfo=UTC),
+        fault=lambda step: marks.append((step, time.perf_counter())),
+    )
     started = time.perf_counter()
     report = roller.run_due(["logs"])
     roll_s = time.perf_counter() - started
+    steps, last = {}, started
+    for step, at in [*marks, ("done", started + roll_s)]:
+        steps[step] = round(at - last, 2)
+        last = at
     (manifest,) = [m for m in roller.archiver.manifests() if m.status == "verified"]
     assert report.rows_archived == rows == manifest.rows, (report.rows_archived, manifest.rows)
     assert hot_size(store)[0] == 0
@@ -110,6 +120,9 @@ def rate_and_size(settings, rows: int, work: Path) -> dict:
         "roll_s": round(roll_s, 2),
         "roll_rows_per_s": round(rows / roll_s),
         "roll_vs_bare_export": round(bare_s / roll_s, 3),
+        # seconds per step: moved (move partitions), exported (hot checksum, export), verified (read back,
+        # file SHA-256, manifest), dropped-one (first drop), done (the rest)
+        "roll_steps_s": steps,
     }
 
 
