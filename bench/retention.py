@@ -106,6 +106,7 @@ def rate_and_size(settings, rows: int, work: Path) -> dict:
     for step, at in [*marks, ("done", started + roll_s)]:
         steps[step] = round(at - last, 2)
         last = at
+    assert len(steps) == len(marks) + 1, marks  # one roll, no compaction or other step
     (manifest,) = [m for m in roller.archiver.manifests() if m.status == "verified"]
     assert report.rows_archived == rows == manifest.rows, (report.rows_archived, manifest.rows)
     assert hot_size(store)[0] == 0
@@ -120,8 +121,8 @@ def rate_and_size(settings, rows: int, work: Path) -> dict:
         "roll_s": round(roll_s, 2),
         "roll_rows_per_s": round(rows / roll_s),
         "roll_vs_bare_export": round(bare_s / roll_s, 3),
-        # seconds per step: moved (move partitions), exported (hot checksum, export), verified (read back,
-        # file SHA-256, manifest), dropped-one (first drop), done (the rest)
+        # seconds per step: moved (move partitions), exported (hot checksum, day list, export), verified
+        # (time bounds, read back, file SHA-256, manifest), dropped-one (first drop), done (the rest)
         "roll_steps_s": steps,
     }
 
@@ -234,6 +235,9 @@ def main() -> None:
                 "OTELHOUSE_CLICKHOUSE_URL": f"chdb://{work}/clickhouse",
                 "OTELHOUSE_RETENTION_ARCHIVE_DIR": str(work / "archive"),
                 "OTELHOUSE_RETENTION_STATE_DIR": str(work / "state"),
+                # the roll alone: no weekly or monthly compaction of its archive in the same run
+                "OTELHOUSE_RETENTION_COMPACT_WEEKLY_AFTER_DAYS": "0",
+                "OTELHOUSE_RETENTION_COMPACT_MONTHLY_AFTER_DAYS": "0",
             }
         )
         result.update(rate_and_size(settings, args.rows, work))
