@@ -75,8 +75,8 @@ class Collector:
             OTELHOUSE_DEMO_ENABLED="false",
             OTELHOUSE_LOG_LEVEL="warning",
             OTELHOUSE_LOG_FORMAT="text",
-            **extra,
         )
+        env.update(extra)  # a caller's setting wins over the defaults above (e.g. retention on)
         self.proc = subprocess.Popen([sys.executable, "-m", "otelhouse", "serve"], env=env, cwd=data.parent)
         deadline = time.monotonic() + 60
         while True:

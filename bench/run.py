@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bench.ingest import Collector, add_load_arguments, ceilings, count_rows, load, run_collector, say  # noqa: E402
 from bench.openloop import offer, percentile  # noqa: E402
 from bench.report import write_report  # noqa: E402
+from storage.queries.archives import Location, export_rows  # noqa: E402
 
 PARTS = ("ingest", "reference", "ceilings", "payloads", "openloop", "routes", "pages", "archive")
 OPEN_RATE = 500  # requests/s of 100 spans: the issue's reference load
@@ -42,14 +43,19 @@ ROUTE_PROBES = {"JSON lines": "/v1/logs/json", "Loki push": "/loki/api/v1/push",
 PAGES = ("/start", "/services", "/traces", "/logs", "/metrics", "/business", "/kpi")
 
 
-def open_loop(collector: Collector, rate: float, seconds: float, senders: int, items: int) -> dict:
-    """Offer `rate` requests/s from several processes; return latency percentiles and counts."""
+def offer_from(collector: Collector, rate: float, seconds: float, senders: int, items: int) -> list:
+    """Offer `rate` trace requests/s from several sender processes; return their tallies."""
     ctx = mp.get_context("spawn")
     url = f"{collector.target('http')}/v1/traces"
     jobs = [(url, rate / senders, seconds, items, 2000 + i, i / senders) for i in range(senders)]
-    collector.reset_peak_rss()
     with ctx.Pool(senders) as pool:
-        tallies = pool.starmap(offer, jobs)
+        return pool.starmap(offer, jobs)
+
+
+def open_loop(collector: Collector, rate: float, seconds: float, senders: int, items: int) -> dict:
+    """Offer `rate` requests/s from several processes; return latency percentiles and counts."""
+    collector.reset_peak_rss()
+    tallies = offer_from(collector, rate, seconds, senders, items)
     drain = collector.wait_drained()
     latencies = sorted(x for t in tallies for x in t.latencies)
     acked = sum(t.acked_items for t in tallies)
@@ -151,14 +157,11 @@ def page_times(collector: Collector, rounds: int = 10) -> dict:
 
 
 def archive_rate(client, database: str, work: Path) -> dict:
-    """Archive the stored log rows to a zstd Parquet file, as retention does; return rows/s."""
+    """Archive the stored log rows to Parquet with the export every roll runs (export_rows); return rows/s."""
     rows = client.query(f"SELECT count() FROM {database}.otel_logs").result_rows[0][0]
     target = work / "archive.parquet"
     started = time.perf_counter()
-    client.command(
-        f"INSERT INTO FUNCTION file('{target}', Parquet) SELECT * FROM {database}.otel_logs "
-        "SETTINGS output_format_parquet_compression_method = 'zstd'"
-    )
+    export_rows(client, database, "otel_logs", "Timestamp", None, None, Location(str(target)))
     seconds = time.perf_counter() - started
     return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": rows / seconds, "bytes": target.stat().st_size}
 

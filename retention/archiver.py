@@ -33,6 +33,19 @@ DAY_PARTITIONED = tuple(t for table in TIME_COLUMN for t in (table, rolling_tabl
 Fault = Callable[[str], None]
 
 
+SERVICE_BATCH = "service:"
+
+
+def service_batch(service: str, run: str) -> str:
+    """Name the batch of a service's roll (its prefix, with run ''): how its archives are told apart."""
+    return f"{SERVICE_BATCH}{service}:{run}"
+
+
+def batch_service(batch: str) -> str:
+    """Return the service whose roll wrote a batch ('' for a roll of a whole period or a compaction)."""
+    return batch[len(SERVICE_BATCH) :].rsplit(":", 1)[0] if batch.startswith(SERVICE_BATCH) else ""
+
+
 class ArchiveMismatch(Exception):
     """An archive does not hold what its manifest or hot storage says: nothing was dropped."""
 
@@ -71,6 +84,22 @@ class Archiver:
         """Return every table's UTC day partitions that hold rows."""
         return self._call(lambda c: q.day_partitions(c, self.db, DAY_PARTITIONED))
 
+    def service_days(self, policy: Policy, before_ns: int) -> dict[str, dict[str, list[date]]]:
+        """Return, per service with a policy of its own, the local days per table it has hot rows on before a time."""
+        out: dict[str, dict[str, list[date]]] = {}
+        services = [sp.service for sp in policy.services]
+        if not services:
+            return out
+        for table, time_col in policy.tables:
+            found = self._call(
+                lambda c, t=table, col=time_col: q.service_days(
+                    c, self.db, t, col, services, policy.timezone, before_ns
+                )
+            )
+            for service, days in found.items():
+                out.setdefault(service, {})[table] = days
+        return out
+
     def roll(self, policy: Policy, table: str, days: tuple[date, ...]) -> int:
         """Move a period's hot partitions aside, archive, verify and drop them; return rows archived."""
         done = self.finish_rolling(policy, table)  # never mix a new batch with an unfinished one
@@ -92,9 +121,52 @@ class Archiver:
             self._drop(table, batch, held, read_back=True)
         return total(held.values()).rows
 
+    def roll_service(self, policy: Policy, table: str, service: str, period: Period) -> int:
+        """Archive one service's hot rows of a period, verify, then delete exactly the rows archives hold.
+
+        The period's partitions stay (the signal's other rows are still hot). A rerun first deletes the
+        rows that earlier verified parts of this service and period hold, then archives what is left
+        (late rows) as a new part, so a crash anywhere neither loses nor duplicates a row.
+        """
+        time_col = TIME_COLUMN[table]
+        start, end = period.bounds_ns(policy.timezone)
+        earlier = [
+            self.root.location(m.location)
+            for m in self.manifests()
+            if (m.table, m.kind, m.period_start, m.status) == (table, period.kind, period.start, "verified")
+            and m.batch.startswith(service_batch(service, ""))
+        ]
+        if earlier:
+            self._delete(table, time_col, start, end, service, earlier)
+        held = self._call(lambda c: q.table_partition_sums(c, self.db, table, time_col, start, end, service))
+        if not held:
+            return 0
+        part = self._next_part(table, period)
+        location = self._export(
+            table, period, part, lambda c, loc: q.export_rows(c, self.db, table, time_col, start, end, loc, service)
+        )
+        version = self._call(lambda c: q.schema_version(c, self.db, table))
+        bounds = self._call(lambda c: q.time_bounds(c, self.db, table, time_col, start, end, service))
+        batch = service_batch(service, uuid.uuid4().hex)
+        made = self._verified(policy.signal, table, period, part, location, held, version, batch, bounds)
+        self._record([made])
+        self.fault("verified")
+        self._delete(table, time_col, start, end, service, [location])
+        return total(held.values()).rows
+
+    def _delete(self, table: str, time_col: str, start: int, end: int, service: str, held: list[Location]) -> None:
+        try:
+            self._call(lambda c: q.delete_archived(c, self.db, table, time_col, start, end, service, held))
+        except StoreError as exc:  # an unreadable archive: nothing was deleted
+            raise ArchiveMismatch(
+                f"{table} {service}: cannot read back {', '.join(h.url for h in held)}: {exc}"
+            ) from None
+
     def _matching_batch(self, table: str, held: dict[date, Sums]) -> list[Manifest] | None:
         batches: dict[str, list[Manifest]] = {}
         for m in self.manifests():
+            if m.batch.startswith(SERVICE_BATCH):  # a service's rows, deleted from hot storage already
+                continue
             if m.table == table and m.status == "verified" and m.batch and set(held) & set(m.partitions):
                 batches.setdefault(m.batch, []).append(m)
         for members in batches.values():

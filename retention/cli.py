@@ -91,6 +91,7 @@ def _roll(args: argparse.Namespace, settings: Settings, store: Store) -> int:
 
 
 def _list(args: argparse.Namespace, store: Store) -> int:
+    from retention.archiver import batch_service
     from storage.queries.manifests import current_manifests
 
     groups: dict[tuple, list] = defaultdict(list)
@@ -107,6 +108,8 @@ def _list(args: argparse.Namespace, store: Store) -> int:
             "rows": sum(m.rows for m in ms),
             "bytes": sum(m.file_bytes for m in ms),
             "status": ",".join(sorted({m.status for m in ms})),
+            # parts written by a service's own (shorter) policy before the period rolled as a whole
+            "service_parts": sorted({batch_service(m.batch) for m in ms} - {""}),
             "checked_at": max(m.checked_at for m in ms).isoformat(timespec="seconds"),
         }
         for key, ms in sorted(groups.items())

@@ -44,6 +44,19 @@ class Roll:
 
 
 @dataclass(frozen=True)
+class ServiceRoll:
+    """Archive one service's hot rows of a period closed for it (not yet for the signal), verify, delete them."""
+
+    signal: str
+    service: str
+    period: Period
+    tables: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"roll {self.signal} of service {self.service} {self.period}: archive and delete its rows"
+
+
+@dataclass(frozen=True)
 class Compact:
     """Merge finer archives of one table into one archive of a coarser period; remove them once verified."""
 
@@ -79,7 +92,7 @@ class Expire(_ArchiveStep):
         return f"expire {self.manifest_id}"
 
 
-Action = Resume | Roll | Compact | Cleanup | Expire
+Action = Resume | Roll | ServiceRoll | Compact | Cleanup | Expire
 
 
 def due(
@@ -88,11 +101,13 @@ def due(
     hot: dict[str, list[date]],
     rolling: dict[str, list[date]],
     manifests: list[Manifest],
+    service_hot: dict[str, dict[str, list[date]]] | None = None,
 ) -> list[Action]:
     """Return what is due for one signal, in the order to do it: unfinished work first, then oldest first.
 
     `hot` and `rolling` map each table to its UTC day partitions holding rows; `manifests` are the
-    newest versions of the signal's archive manifests.
+    newest versions of the signal's archive manifests; `service_hot` maps each service with a policy
+    of its own to the local days (in the policy's timezone), per table, on which it has hot rows.
     """
     actions: list[Action] = [Resume(policy.signal, t) for t, _ in policy.tables if rolling.get(t)]
     live = [m for m in manifests if m.status == LIVE]
@@ -100,6 +115,7 @@ def due(
     actions += [Cleanup(policy.signal, m.table, m.id) for m in sorted(live, key=_age) if m.id in superseded]
     active = [m for m in live if m.id not in superseded]
     actions += _rolls(policy, now, hot)
+    actions += _service_rolls(policy, now, service_hot or {})
     actions += _compactions(policy, now, active)
     actions += _expiries(policy, now, active)
     return actions
@@ -122,6 +138,22 @@ def _rolls(policy: Policy, now: datetime, hot: dict[str, list[date]]) -> list[Ro
         Roll(policy.signal, period, {t: tuple(sorted(days)) for t, days in partitions[period].items()})
         for period in sorted(partitions)
     ]
+
+
+def _service_rolls(policy: Policy, now: datetime, service_hot: dict[str, dict[str, list[date]]]) -> list[ServiceRoll]:
+    """Periods closed for a service kept hot shorter, still open for the signal (its Roll takes them later)."""
+    signal_cutoff = hot_cutoff(now, policy.timezone, policy.hot_days)
+    out: list[ServiceRoll] = []
+    for sp in policy.services:
+        cutoff = hot_cutoff(now, policy.timezone, sp.hot_days)
+        tables: dict[Period, set[str]] = defaultdict(set)
+        for table, days in service_hot.get(sp.service, {}).items():
+            for day in days:
+                period = period_of(day, policy.period)
+                if period.end <= cutoff and not period.end <= signal_cutoff:
+                    tables[period].add(table)
+        out += [ServiceRoll(policy.signal, sp.service, p, tuple(sorted(tables[p]))) for p in sorted(tables)]
+    return sorted(out, key=lambda a: (a.period, a.service))
 
 
 def _compactions(policy: Policy, now: datetime, active: list[Manifest]) -> list[Compact]:

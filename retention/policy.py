@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from otelhouse.config import RetentionSettings
+from otelhouse.config.validate import parse_service_hot_days
 from storage.queries.archives import Location
 from storage.schema import METRIC_KINDS, ROLLING_SUFFIX
 
@@ -29,6 +30,14 @@ def rolling_table(table: str) -> str:
 
 
 @dataclass(frozen=True)
+class ServicePolicy:
+    """One service whose rows of a signal stay hot fewer days than the signal's other rows."""
+
+    service: str
+    hot_days: int
+
+
+@dataclass(frozen=True)
 class Policy:
     """How one signal's rows are rolled, kept hot, compacted and expired."""
 
@@ -39,6 +48,7 @@ class Policy:
     weekly_after_days: int
     monthly_after_days: int
     timezone: str
+    services: tuple[ServicePolicy, ...] = ()
 
     @property
     def tables(self) -> tuple[tuple[str, str], ...]:
@@ -47,6 +57,7 @@ class Policy:
 
 def policies(r: RetentionSettings) -> dict[str, Policy]:
     """Build the policy of every signal from the settings."""
+    overrides = [parse_service_hot_days(entry) for entry in r.service_hot_days]
     return {
         s: Policy(
             signal=s,
@@ -56,6 +67,7 @@ def policies(r: RetentionSettings) -> dict[str, Policy]:
             weekly_after_days=r.compact_weekly_after_days,
             monthly_after_days=r.compact_monthly_after_days,
             timezone=r.timezone,
+            services=tuple(ServicePolicy(svc, days) for sig, svc, days in overrides if sig == s),
         )
         for s in SIGNALS
     }

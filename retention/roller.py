@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from otelhouse.config import Settings
 from otelhouse.folderlock import FolderBusy, FolderLock
 from retention.archiver import Archiver, Fault
-from retention.plan import Action, Cleanup, Compact, Expire, Resume, Roll, due
+from retention.periods import hot_cutoff, local_midnight_ns
+from retention.plan import Action, Cleanup, Compact, Expire, Resume, Roll, ServiceRoll, due
 from retention.policy import SIGNALS, ArchiveRoot, Policy, policies, rolling_table
 from storage import Store
 
@@ -39,6 +40,14 @@ class RunReport:
     done: list[str] = field(default_factory=list)
     rows_archived: int = 0
     failed: list[str] = field(default_factory=list)
+
+
+def _service_cutoff_ns(policy: Policy, now: datetime) -> int:
+    """Return the start of the first day still hot for every service kept shorter: rows before it may be due."""
+    if not policy.services:
+        return 0
+    shortest = min(sp.hot_days for sp in policy.services)
+    return local_midnight_ns(hot_cutoff(now, policy.timezone, shortest), policy.timezone)
 
 
 class Roller:
@@ -70,7 +79,8 @@ class Roller:
             policy = self.policies[signal]
             hot = {t: partitions.get(t, []) for t, _ in policy.tables}
             rolling = {t: partitions.get(rolling_table(t), []) for t, _ in policy.tables}
-            actions += due(policy, now, hot, rolling, [m for m in manifests if m.signal == signal])
+            services = self.archiver.service_days(policy, _service_cutoff_ns(policy, now))
+            actions += due(policy, now, hot, rolling, [m for m in manifests if m.signal == signal], services)
         return actions
 
     def run_due(self, signals: Iterable[str] = SIGNALS, now: datetime | None = None) -> RunReport:
@@ -115,6 +125,9 @@ class Roller:
         if isinstance(action, Roll):
             policy = self._policy(action.signal)
             return sum(a.roll(policy, table, days) for table, days in sorted(action.partitions.items()))
+        if isinstance(action, ServiceRoll):
+            policy = self._policy(action.signal)
+            return sum(a.roll_service(policy, t, action.service, action.period) for t in action.tables)
         if isinstance(action, Compact):
             a.compact(action.signal, action.table, action.target, action.sources)
         elif isinstance(action, Cleanup):

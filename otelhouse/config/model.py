@@ -240,6 +240,11 @@ class RetentionSettings:
     metrics_hot_days: int = setting(30, "days raw metric points stay in hot storage (today included)")
     metrics_archive_days: int = setting(396, "days raw metric archives are kept after their period ends (0: forever)")
     metrics_rollup_days: int = setting(396, "days the hourly and daily metric rollups are kept (0: forever)")
+    service_hot_days: tuple[str, ...] = setting(
+        (),
+        "services kept hot fewer days than their signal, as SIGNAL:SERVICE=DAYS (logs or traces), e.g. "
+        "logs:loadgen=3; their rows are archived per service and deleted once the archive verifies",
+    )
     compact_weekly_after_days: int = setting(
         7, "days after a week ends before its daily archives are compacted into one (0: never)"
     )

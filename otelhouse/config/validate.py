@@ -122,6 +122,7 @@ def retention_problems(r: RetentionSettings) -> list[str]:
     for key in ("compact_weekly_after_days", "compact_monthly_after_days", "ttl_margin_days"):
         if getattr(r, key) < 0:
             problems.append(f"retention.{key} must be 0 or a number of days")
+    problems += service_policy_problems(r)
     try:
         ZoneInfo(r.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -148,6 +149,39 @@ def auth_problems(a: AuthSettings) -> list[str]:
             problems.append(f"auth.trusted_proxies must hold addresses or CIDR networks, got {proxy!r}")
     if a.proxy_user_header and not a.trusted_proxies:
         problems.append("auth.proxy_user_header needs auth.trusted_proxies (the header is only believed from them)")
+    return problems
+
+
+def parse_service_hot_days(entry: str) -> tuple[str, str, int]:
+    """Split one `SIGNAL:SERVICE=DAYS` entry of retention.service_hot_days; raise ValueError saying what is wrong."""
+    signal, colon, rest = entry.partition(":")
+    service, equals, days = rest.rpartition("=")
+    if not colon or not equals or not service or not days.strip().isdigit():
+        raise ValueError(f"retention.service_hot_days entries look like logs:SERVICE=DAYS, got {entry!r}")
+    return signal.strip(), service, int(days)
+
+
+def service_policy_problems(r: RetentionSettings) -> list[str]:
+    """Return one sentence per broken retention.service_hot_days entry."""
+    problems: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for entry in r.service_hot_days:
+        try:
+            signal, service, days = parse_service_hot_days(entry)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        if signal not in ("logs", "traces"):
+            # metric points leave hot storage only with their rollups, which are written per partition
+            problems.append(f"retention.service_hot_days: {signal!r} in {entry!r} must be logs or traces")
+        elif not 1 <= days < getattr(r, f"{signal}_hot_days"):
+            problems.append(
+                f"retention.service_hot_days: {entry!r} must keep the service between 1 day and fewer than "
+                f"retention.{signal}_hot_days ({getattr(r, f'{signal}_hot_days')})"
+            )
+        if (signal, service) in seen:
+            problems.append(f"retention.service_hot_days: {signal}:{service} is given twice")
+        seen.add((signal, service))
     return problems
 
 

@@ -9,6 +9,8 @@ from clickhouse_connect.driver import Client
 
 from storage.queries.common import AttrFilter, Conditions, Window, bucket_expr, newest_first_slices, rows, time_clause
 
+# hot, being-rolled and restored lines together (a Merge table): restored archives are searched beside hot data
+LOGS = "otel_logs_all"
 # severity level 0..6 (unset, TRACE, DEBUG, INFO, WARN, ERROR, FATAL) from the OTLP number 0..24
 LEVELS = ("UNSET", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 _LEVEL = "intDiv(SeverityNumber + 3, 4)"
@@ -87,7 +89,7 @@ def search_logs(
     if before is not None:
         _past(c, before, "<")
         end = min(end, before[0] + 1)
-    sql = f"""SELECT {_FULL} FROM {db}.otel_logs WHERE {time_clause()} AND {c.sql()}
+    sql = f"""SELECT {_FULL} FROM {db}.{LOGS} WHERE {time_clause()} AND {c.sql()}
         ORDER BY Timestamp DESC, tie DESC LIMIT {{limit:UInt32}}"""
     found: list[dict] = []
     for lo, hi in newest_first_slices(w.start_ns, end):
@@ -101,7 +103,7 @@ def tail_logs(client: Client, db: str, w: Window, q: LogQuery, after: tuple[int,
     """Return up to `limit` matching lines newer than the cursor (ts_ns, tie), oldest first."""
     c = _conditions(q)
     _past(c, after, ">")
-    sql = f"""SELECT {_FULL} FROM {db}.otel_logs WHERE {time_clause()} AND {c.sql()}
+    sql = f"""SELECT {_FULL} FROM {db}.{LOGS} WHERE {time_clause()} AND {c.sql()}
         ORDER BY Timestamp, tie LIMIT {{limit:UInt32}}"""
     return rows(client, sql, {**w.params, **c.params, "limit": limit})
 
@@ -109,7 +111,7 @@ def tail_logs(client: Client, db: str, w: Window, q: LogQuery, after: tuple[int,
 def severity_histogram(client: Client, db: str, w: Window, q: LogQuery) -> list[dict]:
     """Return counts of matching lines per step and severity level."""
     c = _conditions(q)
-    sql = f"""SELECT {bucket_expr()} AS t, {_LEVEL} AS level, count() AS n FROM {db}.otel_logs
+    sql = f"""SELECT {bucket_expr()} AS t, {_LEVEL} AS level, count() AS n FROM {db}.{LOGS}
         WHERE {time_clause()} AND {c.sql()} GROUP BY t, level ORDER BY t, level"""
     return rows(client, sql, {**w.params, **c.params})
 
@@ -122,10 +124,10 @@ def log_context(client: Client, db: str, service: str, ts_ns: int, tie: int, n: 
         " AND Timestamp <= fromUnixTimestamp64Nano({cur_ts:Int64} + {hour:Int64})"
     )
     at = "fromUnixTimestamp64Nano({cur_ts:Int64})"
-    before = f"""SELECT {_LINE} FROM {db}.otel_logs WHERE {near}
+    before = f"""SELECT {_LINE} FROM {db}.{LOGS} WHERE {near}
         AND (Timestamp < {at} OR (Timestamp = {at} AND {_TIEBREAK} < {{cur_tie:UInt64}}))
         ORDER BY Timestamp DESC, tie DESC LIMIT {{n:UInt32}}"""
-    after = f"""SELECT {_LINE} FROM {db}.otel_logs WHERE {near}
+    after = f"""SELECT {_LINE} FROM {db}.{LOGS} WHERE {near}
         AND (Timestamp > {at} OR (Timestamp = {at} AND {_TIEBREAK} > {{cur_tie:UInt64}}))
         ORDER BY Timestamp, tie LIMIT {{n:UInt32}}"""
     return {"before": rows(client, before, params)[::-1], "after": rows(client, after, params)}
@@ -133,5 +135,5 @@ def log_context(client: Client, db: str, service: str, ts_ns: int, tie: int, n: 
 
 def log_services(client: Client, db: str, w: Window) -> list[str]:
     """Return the services that wrote logs in the window."""
-    sql = f"SELECT DISTINCT ServiceName FROM {db}.otel_logs WHERE {time_clause()} ORDER BY ServiceName LIMIT 1000"
+    sql = f"SELECT DISTINCT ServiceName FROM {db}.{LOGS} WHERE {time_clause()} ORDER BY ServiceName LIMIT 1000"
     return [r["ServiceName"] for r in rows(client, sql, w.params)]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from retention.periods import period_of
-from retention.plan import Cleanup, Compact, Expire, Resume, Roll, due
-from retention.policy import Policy
+from retention.plan import Cleanup, Compact, Expire, Resume, Roll, ServiceRoll, due
+from retention.policy import Policy, ServicePolicy
 from storage.queries.manifests import Manifest
 
 POLICY = Policy("logs", "daily", 14, 396, 7, 31, "UTC")
@@ -109,3 +110,19 @@ def test_a_weekly_policy_rolls_whole_weeks_in_a_timezone() -> None:
     assert rolls[0].partitions["otel_logs"] == tuple(days(date(2026, 2, 23), 6))
     assert rolls[1].partitions["otel_logs"] == (date(2026, 2, 28), date(2026, 3, 1))
     assert not [a for a in due(policy, NOW, {}, {}, [manifest("daily", date(2025, 1, 1))]) if isinstance(a, Expire)]
+
+
+def test_a_service_kept_shorter_is_rolled_alone_until_its_days_close_for_the_signal() -> None:
+    policy = replace(POLICY, services=(ServicePolicy("loadgen", 3), ServicePolicy("idle", 5)))
+    hot = {"otel_logs": days(date(2026, 2, 20), 19)}
+    # loadgen has rows on every day; "idle" has none: nothing is due for it
+    service_hot = {"loadgen": {"otel_logs": days(date(2026, 2, 20), 19)}}
+    actions = due(policy, NOW, hot, {}, [], service_hot)
+    service_rolls = [a for a in actions if isinstance(a, ServiceRoll)]
+    # days before 25 Feb go with the signal's roll; 25 Feb .. 7 Mar close for loadgen (3 days: 8-10 Mar hot)
+    assert [a.period.start for a in service_rolls] == days(date(2026, 2, 25), 11)
+    assert {(a.service, a.tables) for a in service_rolls} == {("loadgen", ("otel_logs",))}
+    assert [a.period.start for a in actions if isinstance(a, Roll)] == days(date(2026, 2, 20), 5)
+    # once its rows of those days are gone, nothing more is due for the service
+    after = {"loadgen": {"otel_logs": days(date(2026, 3, 8), 3)}}
+    assert not [a for a in due(policy, NOW, hot, {}, [], after) if isinstance(a, ServiceRoll)]

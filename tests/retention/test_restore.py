@@ -1,12 +1,15 @@
 """Restore round trip: restored rows equal the originals by content checksum, and the table the log
-explorer reads (otel_logs_all: hot, rolling and restored logs) finds restored lines."""
+explorer reads (otel_logs_all: hot, rolling and restored logs) finds restored lines, through the log
+explorer's own search."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from retention.restore import drop_restored, restore_logs
 from storage.queries.archives import table_sums
+from storage.queries.common import Window
+from storage.queries.logs import LogQuery, log_services, search_logs
 from tests.retention.data import ingest
 
 FIRST = date(2026, 1, 5)
@@ -63,5 +66,13 @@ def test_restored_logs_equal_the_originals_and_are_searchable(make_roller, clock
         )
     ).result_rows[0][0]
     assert found == 1
+    # the log explorer's own search finds the restored line by its text, and lists its service
+    window = Window(
+        int(datetime(2026, 1, 10, tzinfo=UTC).timestamp()) * 10**9,
+        int(datetime(2026, 1, 13, tzinfo=UTC).timestamp()) * 10**9,
+    )
+    hits = search_logs(store.client(), store.database, window, LogQuery(text=line), 10)
+    assert [h["body"] for h in hits] == [line]
+    assert "payments" in log_services(store.client(), store.database, window)
     assert drop_restored(store).rows == want_all[0]
     assert search(store, "otel_logs_all", "request") == 0
