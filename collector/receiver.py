@@ -120,15 +120,15 @@ class Receiver:
         finally:
             self.in_flight -= 1
 
-    async def submit(self, signal: Signal, protocol: str, body: bytes, items: int) -> None:
-        """Store an OTLP body a receiver built and checked against `limits` itself (remote_write).
+    async def submit(self, signal: Signal, protocol: str, body: bytes, items: int, route: Route | None = None) -> None:
+        """Store a body a receiver built and checked against `limits` itself (remote_write).
 
-        Its values are all scalars by construction, so it takes the flat route (or Python's when
-        native decode is off) without a second parse.
+        An OTLP body's values are all scalars by construction, so it takes the flat route (or Python's
+        when native decode is off) without a second parse; `route` names another (Route.PROMETHEUS).
         """
         self._enter()
         try:
-            route = Route.FLAT if self.native_decode else Route.PYTHON
+            route = route or (Route.FLAT if self.native_decode else Route.PYTHON)
             self.metrics.items_received.labels(signal, protocol).inc(items)
             await self.pipeline.submit(Payload(signal, route, body, items))
             self.metrics.items_accepted.labels(signal, protocol).inc(items)

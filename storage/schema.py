@@ -130,6 +130,15 @@ MIGRATIONS += (
     ),
 )
 
+# the remote-write fast path: ClickHouse decodes the WriteRequest (storage/proto/prompb.proto) into a
+# Null table whose view renders the points remote_write.to_otlp would, into otlp_metrics_points
+MIGRATIONS += (
+    Migration(
+        name=f"{len(MIGRATIONS) + 1:04d}_prom_write_staging", kind="staging", obj="prom_write_staging", engine="Null"
+    ),
+    Migration(name=f"{len(MIGRATIONS) + 2:04d}_prom_write_mv", kind="view", obj="prom_write_mv"),
+)
+
 # every table a migration creates, and the OpenTelemetry ones among them (what the collector writes)
 ALL_TABLES = tuple(m.obj for m in MIGRATIONS if m.kind == "table")
 TABLES = tuple(t for t in ALL_TABLES if t.startswith("otel_") and not t.endswith((ROLLING_SUFFIX, "_restored")))

@@ -14,7 +14,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from collector.otlp.decode import decode_protobuf
-from collector.otlp.model import Payload, Route, Signal
+from collector.otlp.model import OTLP_ROUTES, Payload, Route, Signal
 from storage import Store
 from storage.schema import TABLES, SchemaOptions
 from storage.writer import write_payloads
@@ -155,7 +155,7 @@ def requests(draw: st.DrawFn) -> tuple[Signal, bytes]:
 
 @pytest.fixture
 def route_stores(engine: Store) -> Iterator[dict[Route, Store]]:
-    stores = {r: Store(engine.target, SchemaOptions(database=f"t_{uuid.uuid4().hex[:12]}")) for r in Route}
+    stores = {r: Store(engine.target, SchemaOptions(database=f"t_{uuid.uuid4().hex[:12]}")) for r in OTLP_ROUTES}
     for s in stores.values():
         s.migrate()
     yield stores
