@@ -1,4 +1,4 @@
-"""Write validated payloads into ClickHouse by their route: ClickHouse decodes the protobuf, or Python builds columns."""
+"""Write validated payloads into ClickHouse by route: ClickHouse decodes the protobuf, or Python builds columns."""
 
 from __future__ import annotations
 

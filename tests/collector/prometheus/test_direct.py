@@ -133,13 +133,20 @@ def test_node_exporter_like_request_takes_the_direct_path_and_replays_once(path_
     """A realistic request is decoded by ClickHouse, and a replay under the same token stores nothing."""
     all_series = [
         (
-            [("__name__", "node_cpu_seconds_total"), ("cpu", str(c)), ("instance", "h:9100"), ("job", "node"),
-             ("mode", mode)],
+            [
+                ("__name__", "node_cpu_seconds_total"),
+                ("cpu", str(c)),
+                ("instance", "h:9100"),
+                ("job", "node"),
+                ("mode", mode),
+            ],
             [(float(i * 3 + c), NOW_MS - 15_000 * (4 - i)) for i in range(4)],
         )
         for c in range(2)
         for mode in ("idle", "user")
-    ] + [([("__name__", "node_load1"), ("instance", "h:9100"), ("job", "node")], [(0.25, NOW_MS), (STALE, NOW_MS + 1)])]  # fmt: skip
+    ]
+    load = [("__name__", "node_load1"), ("instance", "h:9100"), ("job", "node")]
+    all_series.append((load, [(0.25, NOW_MS), (STALE, NOW_MS + 1)]))
     data = write_request(all_series, [(GAUGE, "node_load1", "1m load average")])
     for _ in range(2):
         assert store_both(path_stores, data, b"", token="wal:metrics:1.0-1.9")
