@@ -144,8 +144,8 @@ def test_go_service_traces_metrics_and_logs_join(go_service_binary, chdb_path, s
         )
         failed, placed = statuses[502], statuses[200]
         assert logged == [
-            ("checkout failed", "error", failed, failed, failed, failed),
-            ("order placed", "info", placed, placed, placed, placed),
+            ("checkout failed", "ERROR", failed, failed, failed, failed),
+            ("order placed", "INFO", placed, placed, placed, placed),
         ]
         assert {e["trace_id"] for e in outcomes} == set(
             r[0]
