@@ -64,6 +64,9 @@ def prometheus_settings(dedup_token: str | None = None, max_threads: int = 0) ->
     if max_threads:
         settings["max_threads"] = max_threads
     settings["parallel_view_processing"] = 1  # the points table's five views, as for OTLP metrics
+    # the metric tables' four bloom-filter indexes on label maps cost more than the rest of the insert
+    # (bench/remote_write_decode.py); a part gets them at its first merge instead (docs/decisions.md)
+    settings["materialize_skip_indexes_on_insert"] = 0
     settings.update(insert_settings(dedup_token))
     return settings
 
