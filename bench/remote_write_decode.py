@@ -87,8 +87,8 @@ def main() -> None:
     popts = SchemaOptions(database="p")
     apply_migrations(client, popts)
     started = time.perf_counter()
-    for i in range(0, len(direct_payloads), 4):  # the batches the collector's writer makes (4 requests)
-        write_payloads(client, popts, direct_payloads[i : i + 4], f"t{i}", 1)
+    for i in range(0, len(direct_payloads), 24):  # the collector's batches (collector.batch_items 120,000)
+        write_payloads(client, popts, direct_payloads[i : i + 24], f"t{i}", 1)
     direct_insert = time.perf_counter() - started
     direct_stored = client.query("SELECT count() FROM p.otel_metrics_sum").result_rows[0][0]
     direct_stored += client.query("SELECT count() FROM p.otel_metrics_gauge").result_rows[0][0]
