@@ -27,6 +27,7 @@ type lineShipper struct {
 
 	mu      sync.Mutex
 	pending bytes.Buffer
+	dropped int // lines not kept because maxKept bytes were waiting
 	kick    chan struct{}
 	done    chan struct{}
 	stopped chan struct{}
@@ -51,7 +52,11 @@ func (s *lineShipper) Write(p []byte) (int, error) {
 		}
 	}
 	s.mu.Lock()
-	s.pending.Write(p)
+	if s.pending.Len()+len(p) > s.maxKept { // otelhouse unreachable for long: keep memory bounded
+		s.dropped++
+	} else {
+		s.pending.Write(p)
+	}
 	full := s.pending.Len() >= s.maxBytes
 	s.mu.Unlock()
 	if full {
@@ -84,7 +89,12 @@ func (s *lineShipper) flush() {
 	s.mu.Lock()
 	batch := append([]byte(nil), s.pending.Bytes()...)
 	s.pending.Reset()
+	dropped := s.dropped
+	s.dropped = 0
 	s.mu.Unlock()
+	if dropped > 0 {
+		fmt.Fprintf(os.Stderr, "log shipping: dropped %d lines while %d bytes were waiting\n", dropped, s.maxKept)
+	}
 	if len(batch) == 0 {
 		return
 	}
@@ -96,7 +106,10 @@ func (s *lineShipper) flush() {
 		s.mu.Lock()
 		rest := append(batch, s.pending.Bytes()...)
 		if drop := len(rest) - s.maxKept; drop > 0 {
-			cut := bytes.IndexByte(rest[drop:], '\n') + drop + 1
+			cut := len(rest)
+			if nl := bytes.IndexByte(rest[drop:], '\n'); nl >= 0 {
+				cut = drop + nl + 1
+			}
 			fmt.Fprintf(os.Stderr, "log shipping: dropped %d bytes of the oldest lines\n", cut)
 			rest = rest[cut:]
 		}
