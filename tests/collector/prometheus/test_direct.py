@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import struct
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -24,9 +23,9 @@ from collector.prometheus.prompb import WriteRequest
 from collector.prometheus.remote_write import COUNTER, GAUGE, HISTOGRAM, SUMMARY, MetadataCache, to_otlp
 from collector.wal.records import decode, encode, parse_header
 from storage import Store
-from storage.schema import TABLES, SchemaOptions
+from storage.schema import TABLES
 from storage.writer import write_payloads
-from tests.storage.otlp_samples import tsv_rows
+from tests.storage.otlp_samples import fresh_stores, tsv_rows
 
 NOW_MS = time.time_ns() // 1_000_000
 STALE = struct.unpack("<d", struct.pack("<Q", otlp.STALE_NAN_BITS))[0]
@@ -77,13 +76,8 @@ def write_request(all_series, meta) -> bytes:
 
 @pytest.fixture
 def path_stores(engine: Store) -> Iterator[dict[str, Store]]:
-    stores = {p: Store(engine.target, SchemaOptions(database=f"t_{uuid.uuid4().hex[:12]}")) for p in ("py", "ch")}
-    for s in stores.values():
-        s.migrate()
-    yield stores
-    for s in stores.values():
-        s.call(lambda c, db=s.database: c.command(f"DROP DATABASE IF EXISTS {db}"))
-        s.close()
+    with fresh_stores(engine, ("py", "ch")) as stores:
+        yield stores
 
 
 def through_the_log(payload: Payload) -> Payload:
