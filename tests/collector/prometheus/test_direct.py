@@ -19,6 +19,7 @@ from collector.otlp.decode import DEFAULT_LIMITS
 from collector.otlp.model import Payload, Route, Signal
 from collector.prometheus import otlp
 from collector.prometheus.direct import prepare
+from collector.prometheus.otlp import varint
 from collector.prometheus.prompb import WriteRequest
 from collector.prometheus.remote_write import COUNTER, GAUGE, HISTOGRAM, SUMMARY, MetadataCache, to_otlp
 from collector.wal.records import decode, encode, parse_header
@@ -167,3 +168,16 @@ def test_what_only_python_can_map_falls_back() -> None:
     ]
     for case in cases:
         assert prepare(write_request(case, []), MetadataCache(), limits) is None, case
+
+
+def test_exemplars_and_native_histograms_are_skipped_by_both(path_stores: dict[str, Store]) -> None:
+    """Fields remote-write 1.0 senders may add to a series (exemplars 3, native histograms 4) are skipped."""
+    series = write_request([([("__name__", "rpc_total"), ("job", "api")], [(7.0, NOW_MS)])], [])
+    ts = WriteRequest.FromString(series).timeseries[0].SerializeToString()
+    exemplar = b"\x11" + struct.pack("<d", 1.5) + b"\x18" + varint(NOW_MS)  # value, timestamp
+    histogram = b"\x08\x05"  # count_int
+    ts += b"\x1a" + varint(len(exemplar)) + exemplar + b"\x22" + varint(len(histogram)) + histogram
+    data = b"\x0a" + varint(len(ts)) + ts
+    assert store_both(path_stores, data, b"")
+    got = rows(path_stores["ch"])
+    assert got == rows(path_stores["py"]) and len(got["otel_metrics_sum"]) == 1
