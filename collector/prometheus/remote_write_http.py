@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
+from prometheus_client import Counter
 
 from collector.converted import Converted
 from collector.otlp.limits import Limits
@@ -48,12 +49,20 @@ def convert(
 
 
 def add_remote_write_route(app: web.Application, receiver: Receiver, max_decompressed: int) -> None:
-    """Register POST /api/v1/write."""
+    """Register POST /api/v1/write, with its per-path request counter on the collector's registry."""
     cache = remote_write.MetadataCache()
+    paths = Counter(
+        "otelhouse_collector_remote_write_requests",
+        "remote-write requests read, by the path their samples took: clickhouse (ClickHouse decodes the "
+        "WriteRequest) or python (mapped to OTLP in the collector)",
+        ["path"],
+        registry=receiver.metrics.registry,
+    )
 
     async def handle(request: web.Request, body: bytes) -> web.Response:
         args = (body, max_decompressed, cache, receiver.limits, receiver.native_decode)
         converted = await asyncio.to_thread(convert, *args) if len(body) > _THREAD_BYTES else convert(*args)
+        paths.labels("clickhouse" if isinstance(converted, Direct) else "python").inc()
         if isinstance(converted, Direct):
             if converted.samples:
                 await receiver.submit(Signal.METRICS, PROTOCOL, converted.body, converted.samples, Route.PROMETHEUS)
