@@ -181,3 +181,27 @@ def test_exemplars_and_native_histograms_are_skipped_by_both(path_stores: dict[s
     assert store_both(path_stores, data, b"")
     got = rows(path_stores["ch"])
     assert got == rows(path_stores["py"]) and len(got["otel_metrics_sum"]) == 1
+
+
+def test_a_rejected_request_is_left_out_alone_and_a_replay_stores_nothing_twice(store: Store) -> None:
+    """The collector's sink, with view deduplication off on the session: the writer's own settings hold."""
+    from collector.app import store_sink
+
+    client = store.client()
+    client.set_client_setting("deduplicate_blocks_in_dependent_materialized_views", "0")
+
+    def request(name: str) -> Payload:
+        data = write_request([([("__name__", name), ("job", "j")], [(1.0, NOW_MS), (2.0, NOW_MS + 1)])], [])
+        direct = prepare(data, MetadataCache(), DEFAULT_LIMITS)
+        assert direct is not None
+        return Payload(Signal.METRICS, Route.PROMETHEUS, direct.body, direct.samples)
+
+    bad = Payload(Signal.METRICS, Route.PROMETHEUS, b"\x0a\xff\xff\xff\x0f", 1)  # a length past the end
+    batch = [request("a"), bad, request("b")]
+    sink = store_sink(store)  # on this thread, so through the client set above
+    for _ in range(2):  # the second time as a replay of the same batch from the write-ahead log
+        assert set(sink(batch, "wal:metrics:1.0-1.99")) == {1}
+    stored = store.call(
+        lambda c: c.query(f"SELECT MetricName, count() FROM {store.database}.otel_metrics_gauge GROUP BY 1 ORDER BY 1")
+    )
+    assert stored.result_rows == [("a", 2), ("b", 2)]
