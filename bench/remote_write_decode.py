@@ -17,6 +17,7 @@ label map, and samples as (series id, time, value) (docs/decisions.md).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -63,7 +64,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=20, help="requests of 500 series x 10 samples (default 20)")
     args = parser.parse_args()
-    client = clickhouse_connect.get_client(interface="chdb", path=tempfile.mkdtemp() + "/ch")
+    work = tempfile.mkdtemp(prefix="otelhouse-rw-decode-")
+    try:
+        run(clickhouse_connect.get_client(interface="chdb", path=work + "/ch"), args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(client, args) -> None:
+    """Measure every path on `client`'s engine (see the module doc) and print the rates."""
     client.command("CREATE DATABASE o")
     client.command("CREATE DATABASE d")
     opts = SchemaOptions(database="o")
