@@ -205,3 +205,22 @@ def test_a_rejected_request_is_left_out_alone_and_a_replay_stores_nothing_twice(
         lambda c: c.query(f"SELECT MetricName, count() FROM {store.database}.otel_metrics_gauge GROUP BY 1 ORDER BY 1")
     )
     assert stored.result_rows == [("a", 2), ("b", 2)]
+
+
+def test_skip_indexes_are_built_at_the_first_merge(store: Store) -> None:
+    """The remote-write insert leaves the label-map bloom filters to the first merge, which builds them."""
+    for k in range(2):
+        data = write_request([([("__name__", "x_total"), ("a", str(k))], [(1.0, NOW_MS + k)])], [])
+        direct = prepare(data, MetadataCache(), DEFAULT_LIMITS)
+        payload = Payload(Signal.METRICS, Route.PROMETHEUS, direct.body, direct.samples)
+        store.call(lambda c, p=payload, t=f"t{k}": write_payloads(c, store.opts, [p], t))
+    parts = (
+        "SELECT secondary_indices_compressed_bytes FROM system.parts "
+        f"WHERE database = '{store.database}' AND table = 'otel_metrics_sum' AND active"
+    )
+    assert store.call(lambda c: c.query(parts).result_rows) == [(0,), (0,)]
+    store.call(lambda c: c.command(f"OPTIMIZE TABLE {store.database}.otel_metrics_sum FINAL"))
+    [(indexed,)] = store.call(lambda c: c.query(parts).result_rows)
+    assert indexed > 0
+    found = f"SELECT count() FROM {store.database}.otel_metrics_sum WHERE Attributes['a'] = '1'"
+    assert store.call(lambda c: c.query(found).result_rows) == [(1,)]
