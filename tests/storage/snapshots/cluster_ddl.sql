@@ -1793,9 +1793,77 @@ CREATE TABLE IF NOT EXISTS otel.prom_write_staging ON CLUSTER otel_cluster
 )
 ENGINE = Null;
 
--- 0041_prom_write_mv
+-- 0041_otlp_metrics_points_prom
+CREATE TABLE IF NOT EXISTS otel.otlp_metrics_points_prom ON CLUSTER otel_cluster
+(
+    Kind UInt8,
+    ResourceAttributes Map(String, String),
+    ResourceSchemaUrl String,
+    ScopeName String,
+    ScopeVersion String,
+    ScopeAttributes Map(String, String),
+    ScopeDroppedAttrCount UInt32,
+    ScopeSchemaUrl String,
+    ServiceName String,
+    MetricName String,
+    MetricDescription String,
+    MetricUnit String,
+    Attributes Map(String, String),
+    StartTimeUnix DateTime64(9),
+    TimeUnix DateTime64(9),
+    Flags UInt32,
+    `Exemplars.FilteredAttributes` Array(Map(String, String)),
+    `Exemplars.TimeUnix` Array(DateTime64(9)),
+    `Exemplars.Value` Array(Float64),
+    `Exemplars.SpanId` Array(String),
+    `Exemplars.TraceId` Array(String),
+    Value Float64,
+    AggregationTemporality Int32,
+    IsMonotonic Bool,
+    Count UInt64,
+    Sum Float64,
+    BucketCounts Array(UInt64),
+    ExplicitBounds Array(Float64),
+    Scale Int32,
+    ZeroCount UInt64,
+    PositiveOffset Int32,
+    PositiveBucketCounts Array(UInt64),
+    NegativeOffset Int32,
+    NegativeBucketCounts Array(UInt64),
+    Min Float64,
+    Max Float64,
+    `ValueAtQuantiles.Quantile` Array(Float64),
+    `ValueAtQuantiles.Value` Array(Float64)
+)
+ENGINE = Null;
+
+-- 0042_otlp_metrics_gauge_mv_prom
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otlp_metrics_gauge_mv_prom ON CLUSTER otel_cluster
+TO otel.otel_metrics_gauge
+AS SELECT
+    ResourceAttributes, ResourceSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, ScopeDroppedAttrCount,
+    ScopeSchemaUrl, ServiceName, MetricName, MetricDescription, MetricUnit, Attributes, StartTimeUnix, TimeUnix, Flags,
+    `Exemplars.FilteredAttributes`, `Exemplars.TimeUnix`, `Exemplars.Value`, `Exemplars.SpanId`, `Exemplars.TraceId`,
+    Value
+FROM otel.otlp_metrics_points_prom
+WHERE Kind = 1;
+
+-- 0043_otlp_metrics_sum_mv_prom
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otlp_metrics_sum_mv_prom ON CLUSTER otel_cluster
+TO otel.otel_metrics_sum
+AS SELECT
+    ResourceAttributes, ResourceSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, ScopeDroppedAttrCount,
+    ScopeSchemaUrl, ServiceName, MetricName, MetricDescription, MetricUnit, Attributes, StartTimeUnix, TimeUnix, Flags,
+    `Exemplars.FilteredAttributes`, `Exemplars.TimeUnix`, `Exemplars.Value`, `Exemplars.SpanId`, `Exemplars.TraceId`,
+    Value,
+    AggregationTemporality,
+    IsMonotonic
+FROM otel.otlp_metrics_points_prom
+WHERE Kind = 2;
+
+-- 0044_prom_write_mv
 CREATE MATERIALIZED VIEW IF NOT EXISTS otel.prom_write_mv ON CLUSTER otel_cluster
-TO otel.otlp_metrics_points
+TO otel.otlp_metrics_points_prom
 -- the rows remote_write.to_otlp maps a WriteRequest to (collector/prometheus/direct.py): a point per
 -- sample inside the accepted window; labels with empty values dropped, the last of a repeated name
 -- kept, sorted; job and instance as the resource's service.name and service.instance.id; the kind,

@@ -1,5 +1,5 @@
 CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.prom_write_mv ${on_cluster}
-TO ${db}.otlp_metrics_points
+TO ${db}.otlp_metrics_points_prom
 -- the rows remote_write.to_otlp maps a WriteRequest to (collector/prometheus/direct.py): a point per
 -- sample inside the accepted window; labels with empty values dropped, the last of a repeated name
 -- kept, sorted; job and instance as the resource's service.name and service.instance.id; the kind,
