@@ -10,7 +10,7 @@ protobuf parser merges into the same message (storage/proto/prompb.proto):
   window), so a replay filters exactly as the acceptance did;
 - 1002: one SeriesKind (name, kind, help, unit) per distinct metric name in the request.
 
-The view (storage/sql/0040..0041) then renders the rows the Python mapping (remote_write.to_otlp)
+The view (storage/sql/0044_prom_write_mv.sql) then renders the rows the Python mapping (remote_write.to_otlp)
 renders. A request goes the Python way instead when a check that path makes per series could fail:
 a series without `__name__` as its first label, with more labels than collector.max_attributes_per_item
 allows, or whose first or last sample lies outside the window (the Python path then counts exactly
