@@ -14,6 +14,7 @@ from collector.otlp.model import Payload, Route, Signal
 from collector.otlp.rows import build_tables
 from storage.errors import StoreRejected
 from storage.schema import FLAT_SUFFIX, SchemaOptions
+from storage.wire import encode_varint
 
 STAGING = {
     Signal.TRACES: ("otlp_traces_staging", "ExportTraceServiceRequest"),
@@ -155,20 +156,10 @@ def _insert_prometheus(
     """
     client.raw_insert(
         f"{opts.database}.{PROM_STAGING}",
-        insert_block=b"".join(_varint(len(payloads[i].body)) + payloads[i].body for i in idx),
+        insert_block=b"".join(encode_varint(len(payloads[i].body)) + payloads[i].body for i in idx),
         fmt="Protobuf",
         settings=prometheus_settings(token, max_threads),
     )
-
-
-def _varint(n: int) -> bytes:
-    """A protobuf varint: the length before each message of the length-delimited Protobuf format."""
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def _insert_columns(
