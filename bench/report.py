@@ -109,6 +109,16 @@ def _other(r: dict) -> list[str]:
             f"beside OTLP/HTTP log records in the same run: {_ratio(j['rate'], otlp_logs)}.",
             "",
         ]
+    if r.get("remote_write"):
+        w = r["remote_write"]
+        lines += [
+            "Prometheus remote_write (node-exporter-like series, 500 series x 10 samples per snappy request, 2 "
+            "processes x 4 in flight; ClickHouse decodes the WriteRequest): "
+            f"**{w['rate']:,.0f} samples/s** end to end (until drained, {w['drain_s']} s after the load); "
+            f"acknowledged {w['acked']:,}, stored {_n(w.get('stored'))}, refused {w['refused']}, failed {w['failed']}. "
+            "Beside Prometheus and VictoriaMetrics: `make bench-prometheus`.",
+            "",
+        ]
     if r.get("pages"):
         lines += [
             "## Dashboard pages (after the ingest runs)",

@@ -7,7 +7,8 @@ in the same run. Parts:
   ceilings   the bare insert of the same data into the same engine, no HTTP
   payloads   fresh trace/span ids per request against a few bodies replayed
   openloop   fixed offered rate, latency from the scheduled send time; the highest rate with p99 < 100 ms
-  routes     JSON lines, Loki push and remote_write, when this build has them
+  routes     JSON lines, Loki push and remote_write, when this build has them; JSON lines and
+             remote_write (through ClickHouse's decode of the WriteRequest) measured
   pages      dashboard page times
   archive    log rows archived to Parquet per second
 
@@ -132,6 +133,20 @@ def json_lines(collector: Collector, args) -> dict:
     return r
 
 
+def remote_write_rate(collector: Collector, args) -> dict:
+    """Closed-loop remote_write (bench/remote_write.py's generator: node-exporter-like series, 500 series x
+    10 samples per snappy request, 2 processes x 4 in flight), end to end: acknowledged until drained."""
+    from bench import remote_write
+
+    started = time.monotonic()
+    shape = argparse.Namespace(procs=2, concurrency=4, seconds=args.seconds)
+    r = remote_write.load(f"{collector.target('http')}/api/v1/write", shape)
+    r["drain_s"] = round(collector.wait_drained(), 1)
+    r["rate"] = r["acked"] / (time.monotonic() - started)
+    say(f"  remote_write {r['rate']:>10,.0f} samples/s stored (acknowledged {r['acked']:,}, drained {r['drain_s']} s)")
+    return r
+
+
 def page_times(collector: Collector, rounds: int = 10) -> dict:
     """Time each dashboard page that answers 200 (median and worst of `rounds` loads)."""
     out = {}
@@ -196,6 +211,8 @@ def main() -> None:
             out = {"routes": probe_routes(collector)} if "routes" in args.parts else {}
             if out.get("routes", {}).get("JSON lines", "absent") != "absent":
                 out["jsonlines"] = json_lines(collector, args)
+            if out.get("routes", {}).get("remote_write", "absent") != "absent":
+                out["remote_write"] = remote_write_rate(collector, args)
             if "pages" in args.parts:
                 out["pages"] = page_times(collector)
             return out
@@ -224,6 +241,13 @@ def main() -> None:
             otlp = sum(results["native"].get(f"logs/{p}", {}).get("acked_items", 0) for p in ("http", "grpc"))
             stored = count_rows(client, "bench_native", "logs") - otlp
             results["jsonlines"]["stored"] = stored
+    if "remote_write" in results:
+        results["remote_write"]["stored"] = sum(
+            client.query(
+                f"SELECT count() FROM bench_native.otel_metrics_{kind} WHERE ScopeName = 'otelhouse/prometheus'"
+            ).result_rows[0][0]
+            for kind in ("gauge", "sum")
+        )
     if "openloop" in results:
         results["openloop"]["stored"] = count_rows(client, "bench_openloop", "traces")
     if "ceilings" in args.parts:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from collector.otlp.limits import Limits
+from storage.wire import encode_varint
 
 Attribute = tuple[str, object]
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
@@ -33,14 +34,7 @@ _SMALL = [bytes([n]) if n < 0x80 else bytes([(n & 0x7F) | 0x80, n >> 7]) for n i
 
 def varint(n: int) -> bytes:
     """Encode a non-negative int as a protobuf varint."""
-    if n < 16384:
-        return _SMALL[n]
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
+    return _SMALL[n] if n < 16384 else encode_varint(n)
 
 
 def utf8(s: str) -> tuple[bytes, bool]:

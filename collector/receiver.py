@@ -121,13 +121,21 @@ class Receiver:
             self.in_flight -= 1
 
     async def submit(
-        self, signal: Signal, protocol: str, body: bytes, items: int, truncated: int = 0, repaired: int = 0
+        self,
+        signal: Signal,
+        protocol: str,
+        body: bytes,
+        items: int,
+        truncated: int = 0,
+        repaired: int = 0,
+        route: Route | None = None,
     ) -> None:
-        """Store an OTLP body a receiver built and checked against `limits` itself (remote_write, log lines).
+        """Store a body a receiver built and checked against `limits` itself (remote_write, log lines).
 
-        Its values are all scalars by construction, so it takes the flat route (or Python's when
-        native decode is off) without a second parse. `truncated` and `repaired` count the strings
-        the builder cut to their limits or repaired (invalid UTF-8), as the OTLP decode counts its own.
+        An OTLP body's values are all scalars by construction, so it takes the flat route (or Python's
+        when native decode is off) without a second parse; `route` names another (Route.PROMETHEUS).
+        `truncated` and `repaired` count the strings the builder cut to their limits or repaired
+        (invalid UTF-8), as the OTLP decode counts its own.
         """
         self._enter()
         try:
@@ -135,7 +143,7 @@ class Receiver:
                 self.metrics.values_truncated.labels(signal).inc(truncated)
             if repaired:
                 self.metrics.strings_repaired.labels(signal).inc(repaired)
-            route = Route.FLAT if self.native_decode else Route.PYTHON
+            route = route or (Route.FLAT if self.native_decode else Route.PYTHON)
             self.metrics.items_received.labels(signal, protocol).inc(items)
             await self.pipeline.submit(Payload(signal, route, body, items))
             self.metrics.items_accepted.labels(signal, protocol).inc(items)

@@ -22,6 +22,12 @@ class Route(StrEnum):
     FLAT = "flat"  # ClickHouse decodes the protobuf; every value is a scalar (fastest: lean staging types)
     NATIVE = "native"  # ClickHouse decodes the protobuf; arrays/kvlists nested up to two levels
     PYTHON = "python"  # Python builds the columns (exact for anything the fast path cannot render)
+    # a Prometheus remote-write WriteRequest (plus the collector's trailer) that ClickHouse decodes
+    # itself into the OTel metric tables (collector/prometheus/direct.py): not an OTLP body
+    PROMETHEUS = "prometheus"
+
+
+OTLP_ROUTES = (Route.FLAT, Route.NATIVE, Route.PYTHON)  # the routes whose bodies are OTLP requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +35,8 @@ class Payload:
     """Validated telemetry ready to be logged and written.
 
     `body` is a serialized Export{Trace,Metrics,Logs}ServiceRequest holding only accepted items,
-    whatever the request's wire encoding was, so the write-ahead log and both storage routes take
-    one kind of record.
+    whatever the request's wire encoding was, so the write-ahead log and the storage routes take
+    one kind of record; on Route.PROMETHEUS it is a remote-write WriteRequest instead.
     """
 
     signal: Signal

@@ -37,9 +37,13 @@ class Migration:
 # (no arrays or kvlists), which makes ClickHouse analyse its views' queries 3-4x faster on each insert;
 # the collector routes a request there only when no value in it is an array or a kvlist.
 FLAT_SUFFIX = "_flat"  # the flat variant's objects are named like the nested ones, plus this
+# The prom variant: remote-write's points table and the two views it needs (gauge and sum), so its
+# inserts skip the analysis of three views that would receive nothing.
+PROM_SUFFIX = "_prom"
 VARIANTS: dict[str, dict[str, str]] = {
-    "": {"flat": ""},
-    "flat": {"flat": FLAT_SUFFIX, "otlp_anyvalue": "${otlp_scalar}", "otlp_text": "${otlp_text_flat}"},
+    "": {"flat": "", "points": ""},
+    "flat": {"flat": FLAT_SUFFIX, "points": "", "otlp_anyvalue": "${otlp_scalar}", "otlp_text": "${otlp_text_flat}"},
+    "prom": {"flat": "", "points": PROM_SUFFIX},
 }
 
 
@@ -128,6 +132,22 @@ MIGRATIONS += (
         source=MIGRATIONS[-1].name,
         table_of="otelhouse_metrics_rollup_hourly",
     ),
+)
+
+# the remote-write fast path: ClickHouse decodes the WriteRequest (storage/proto/prompb.proto) into a
+# Null table whose view renders the points remote_write.to_otlp would into a points table of its own,
+# split into the gauge and sum tables by the OTLP views rendered under the prom variant
+_N = len(MIGRATIONS) + 1
+MIGRATIONS += (
+    Migration(name=f"{_N:04d}_prom_write_staging", kind="staging", obj="prom_write_staging", engine="Null"),
+    *(
+        replace(m, name=f"{n:04d}_{m.obj}{PROM_SUFFIX}", obj=f"{m.obj}{PROM_SUFFIX}", source=m.name, variant="prom")
+        for n, m in enumerate(
+            (m for m in MIGRATIONS if m.obj in ("otlp_metrics_points", "otlp_metrics_gauge_mv", "otlp_metrics_sum_mv")),
+            start=_N + 1,
+        )
+    ),
+    Migration(name=f"{_N + 4:04d}_prom_write_mv", kind="view", obj="prom_write_mv"),
 )
 
 # every table a migration creates, and the OpenTelemetry ones among them (what the collector writes)

@@ -1,4 +1,4 @@
-"""Write validated OTLP payloads into ClickHouse by their route: native protobuf decode or Python columns."""
+"""Write validated payloads into ClickHouse by route: ClickHouse decodes the protobuf, or Python builds columns."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from storage.errors import StoreRejected
 from storage.payload import Payload, Route, Signal
 from storage.rows import build_tables
 from storage.schema import FLAT_SUFFIX, SchemaOptions
+from storage.wire import encode_varint
 
 STAGING = {
     Signal.TRACES: ("otlp_traces_staging", "ExportTraceServiceRequest"),
@@ -22,10 +23,13 @@ STAGING = {
 }
 
 
+PROM_STAGING = "prom_write_staging"
+
+
 @cache
-def otlp_proto() -> str:
-    """Return the .proto text ClickHouse decodes requests with (sent along with every insert)."""
-    return resources.files("storage").joinpath("proto", "otlp.proto").read_text()
+def proto_text(name: str) -> str:
+    """Return a .proto text ClickHouse decodes requests with (sent along with every insert)."""
+    return resources.files("storage").joinpath("proto", name).read_text()
 
 
 def native_settings(signal: Signal, dedup_token: str | None = None, max_threads: int = 0) -> dict[str, str | int]:
@@ -35,7 +39,7 @@ def native_settings(signal: Signal, dedup_token: str | None = None, max_threads:
     """
     settings: dict[str, str | int] = {
         "format_schema_source": "string",
-        "format_schema": otlp_proto(),
+        "format_schema": proto_text("otlp.proto"),
         "format_schema_message_name": STAGING[signal][1],
         # toJSONString in the views escapes '/' by this setting; pin it to what the Python rule does
         "output_format_json_escape_forward_slashes": 1,
@@ -46,6 +50,23 @@ def native_settings(signal: Signal, dedup_token: str | None = None, max_threads:
         # five light views split the rendered points block by kind; most of each one's cost is
         # per-insert query analysis, so they run side by side
         settings["parallel_view_processing"] = 1
+    settings.update(insert_settings(dedup_token))
+    return settings
+
+
+def prometheus_settings(dedup_token: str | None = None, max_threads: int = 0) -> dict[str, str | int]:
+    """Return the insert settings that make ClickHouse parse length-delimited remote-write requests."""
+    settings: dict[str, str | int] = {
+        "format_schema_source": "string",
+        "format_schema": proto_text("prompb.proto"),
+        "format_schema_message_name": "WriteRequest",
+    }
+    if max_threads:
+        settings["max_threads"] = max_threads
+    settings["parallel_view_processing"] = 1  # the points table's five views, as for OTLP metrics
+    # the metric tables' four bloom-filter indexes on label maps cost more than the rest of the insert
+    # (bench/remote_write_decode.py); a part gets them at its first merge instead (docs/decisions.md)
+    settings["materialize_skip_indexes_on_insert"] = 0
     settings.update(insert_settings(dedup_token))
     return settings
 
@@ -76,7 +97,8 @@ def write_payloads(
     """Store every payload's rows; return only after ClickHouse has stored every row.
 
     Payloads are grouped by (signal, route): FLAT or NATIVE bodies of a signal go in one insert into
-    that route's staging table (serialized requests concatenated merge into one request); PYTHON ones
+    that route's staging table (serialized requests concatenated merge into one request); PROMETHEUS
+    ones (remote-write requests) in one insert of length-delimited messages, a row each; PYTHON ones
     become columns inserted per table. Each insert carries a token derived from `dedup_token` and
     the insert's place in the batch, so replaying the same batch (a write-ahead log after a crash)
     stores nothing twice. When storage rejects an insert as invalid (StoreRejected, as `errors`
@@ -90,6 +112,10 @@ def write_payloads(
     rejected: dict[int, str] = {}
     for (signal, route), members in groups.items():
         token = f"{dedup_token}:{signal}:{route}" if dedup_token else None
+        if route is Route.PROMETHEUS:
+            prometheus = partial(_insert_prometheus, client, opts, payloads, max_threads)
+            _insert_or_split(prometheus, members, token, errors, rejected)
+            continue
         if route is not Route.PYTHON:
             native = partial(_insert_native, client, opts, signal, route, payloads, max_threads)
             _insert_or_split(native, members, token, errors, rejected)
@@ -117,6 +143,22 @@ def _insert_native(
         insert_block=b"".join(payloads[i].body for i in idx),
         fmt="ProtobufSingle",
         settings=native_settings(signal, token, max_threads),
+    )
+
+
+def _insert_prometheus(
+    client: Client, opts: SchemaOptions, payloads: list[Payload], max_threads: int, idx: list[int], token: str | None
+) -> None:
+    """Insert the remote-write requests of payloads `idx` into their staging table, a row each.
+
+    Each request carries its own accepted window and kinds (collector/prometheus/direct.py), so they
+    are not concatenated into one message (that would merge those fields) but sent length-delimited.
+    """
+    client.raw_insert(
+        f"{opts.database}.{PROM_STAGING}",
+        insert_block=b"".join(encode_varint(len(payloads[i].body)) + payloads[i].body for i in idx),
+        fmt="Protobuf",
+        settings=prometheus_settings(token, max_threads),
     )
 
 

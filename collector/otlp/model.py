@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.payload import Payload, Route, Signal
+from storage.payload import OTLP_ROUTES, Payload, Route, Signal
 
-__all__ = ["DecodeResult", "InvalidRequest", "Payload", "Route", "Signal"]
+__all__ = ["OTLP_ROUTES", "DecodeResult", "InvalidRequest", "Payload", "Route", "Signal"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from storage.wire import encode_varint
+
 # AggregationTemporality CUMULATIVE: Prometheus counters, histograms and summaries all are.
 CUMULATIVE = 2
 # DataPointFlags FLAG_NO_RECORDED_VALUE: a Prometheus staleness marker (the series ended).
@@ -28,21 +30,12 @@ def is_stale(value: float) -> bool:
     return value != value and _FIXED64.unpack(_DOUBLE.pack(value))[0] == STALE_NAN_BITS
 
 
-def _encode_varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 # tags and lengths are almost always under 16 KiB: look them up instead of looping per call
-_VARINTS = [_encode_varint(n) for n in range(1 << 14)]
+_VARINTS = [encode_varint(n) for n in range(1 << 14)]
 
 
 def varint(n: int) -> bytes:
-    return _VARINTS[n] if n < 16384 else _encode_varint(n)
+    return _VARINTS[n] if n < 16384 else encode_varint(n)
 
 
 def _len_field(number: int, payload: bytes) -> bytes:

@@ -21,7 +21,7 @@ HEADER_SIZE = _HEAD.size + _META.size
 MAX_BODY = 1 << 31
 
 SIGNAL_CODES = {Signal.TRACES: 1, Signal.METRICS: 2, Signal.LOGS: 3}
-ROUTE_CODES = {Route.NATIVE: 1, Route.PYTHON: 2, Route.FLAT: 3}
+ROUTE_CODES = {Route.NATIVE: 1, Route.PYTHON: 2, Route.FLAT: 3, Route.PROMETHEUS: 4}
 _SIGNALS = {v: k for k, v in SIGNAL_CODES.items()}
 _ROUTES = {v: k for k, v in ROUTE_CODES.items()}
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/signal"
@@ -117,13 +118,22 @@ func checkout(self string) func(http.ResponseWriter, *http.Request) int {
 
 func main() {
 	log.SetFormatter(&log.JSONFormatter{})
+	var local io.Writer = os.Stdout
 	if path := os.Getenv("LOG_FILE"); path != "" {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			log.WithError(err).Fatal("cannot open LOG_FILE")
 		}
 		defer f.Close()
-		log.SetOutput(f)
+		local = f
+	}
+	log.SetOutput(local)
+	service := getenv("SERVICE_NAME", "checkout")
+	// LOG_ENDPOINT (http://otelhouse:4318/v1/logs/json): ship the JSON lines there too
+	var shipper *lineShipper
+	if url := os.Getenv("LOG_ENDPOINT"); url != "" {
+		shipper = newLineShipper(local, url, service)
+		log.SetOutput(shipper)
 	}
 	listen := getenv("LISTEN", "127.0.0.1:8090")
 	// the Jaeger exporter reads OTEL_EXPORTER_JAEGER_ENDPOINT (http://otelhouse:4318/api/traces)
@@ -131,7 +141,7 @@ func main() {
 	if err != nil {
 		log.WithError(err).Fatal("cannot create the Jaeger exporter")
 	}
-	res := resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceNameKey.String(getenv("SERVICE_NAME", "checkout")))
+	res := resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceNameKey.String(service))
 	provider := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exporter, sdktrace.WithBatchTimeout(500*time.Millisecond)),
 		sdktrace.WithResource(res),
@@ -163,4 +173,7 @@ func main() {
 		log.WithError(err).Error("flushing spans failed")
 	}
 	log.Info("go-service stopped")
+	if shipper != nil {
+		shipper.Close() // sends the lines still waiting, this last one included
+	}
 }

@@ -1,4 +1,4 @@
-CREATE TABLE IF NOT EXISTS ${db}.otlp_metrics_points ${on_cluster}
+CREATE TABLE IF NOT EXISTS ${db}.otlp_metrics_points${points} ${on_cluster}
 (
     Kind UInt8,
     ResourceAttributes Map(String, String),

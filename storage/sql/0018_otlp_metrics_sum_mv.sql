@@ -1,4 +1,4 @@
-CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.otlp_metrics_sum_mv ${on_cluster}
+CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.otlp_metrics_sum_mv${points} ${on_cluster}
 TO ${db}.otel_metrics_sum
 AS SELECT
 ${otlp_point_columns}
@@ -6,5 +6,5 @@ ${otlp_point_exemplars}
     Value,
     AggregationTemporality,
     IsMonotonic
-FROM ${db}.otlp_metrics_points
+FROM ${db}.otlp_metrics_points${points}
 WHERE Kind = 2

@@ -26,7 +26,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as tpb
 import collector.wal.source
 from collector.batch import PipelineSettings
 from collector.metrics import CollectorMetrics
-from collector.otlp.model import Payload, Route, Signal
+from collector.otlp.model import OTLP_ROUTES, Payload, Route, Signal
 from collector.pipeline import Pipeline
 from collector.wal.log import WriteAheadLog
 from collector.wal.records import encode
@@ -124,7 +124,7 @@ class LogModel(RuleBasedStateMachine):
     def _ids(self, first: int, n: int) -> set[str]:
         return {(first + i).to_bytes(8, "big").hex() for i in range(n)}
 
-    @rule(n=st.integers(1, 3), route=st.sampled_from(list(Route)), bad=st.booleans(), fsync_fails=st.booleans())
+    @rule(n=st.integers(1, 3), route=st.sampled_from(OTLP_ROUTES), bad=st.booleans(), fsync_fails=st.booleans())
     def append(self, n: int, route: Route, bad: bool, fsync_fails: bool) -> None:
         ids = self._ids(self.next_id, n)
         self.log.append(encode(payload(self.next_id, n, route, bad and not fsync_fails), 1))

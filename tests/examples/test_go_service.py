@@ -1,10 +1,9 @@
 """The Go example service (examples/go-service) under load, with otelhouse scraping it and taking its traces.
 
 Everything is real: the service is built from Debian's Go packages (client_golang, logrus,
-OpenTelemetry Go's Jaeger exporter) into tests/.cache/, and sends spans to POST /api/traces.
-Its logrus JSON goes to a file: shipping those lines to otelhouse's JSON-lines log route is a
-follow-up (the route is built on another branch); here the log lines' trace ids must find
-their traces in ClickHouse.
+OpenTelemetry Go's Jaeger exporter) into tests/.cache/, sends spans to POST /api/traces and ships
+its logrus JSON lines (also written to a file) to POST /v1/logs/json; in ClickHouse the trace id
+of each stored log line finds its trace.
 """
 
 from __future__ import annotations
@@ -70,6 +69,7 @@ def test_go_service_traces_metrics_and_logs_join(go_service_binary, chdb_path, s
             "LISTEN": f"127.0.0.1:{port}",
             "LOG_FILE": str(log_file),
             "OTEL_EXPORTER_JAEGER_ENDPOINT": f"{live.http_url}/api/traces",
+            "LOG_ENDPOINT": f"{live.http_url}/v1/logs/json",
         }
         with process([str(go_service_binary)], tmp_path / "stdout.log", f"{base}/metrics", env=env) as service:
             with ThreadPoolExecutor(4) as pool:
@@ -85,7 +85,7 @@ def test_go_service_traces_metrics_and_logs_join(go_service_binary, chdb_path, s
                 "AND Attributes['handler'] = 'checkout' GROUP BY Attributes)",
                 lambda r: r[0][0] == REQUESTS,
             )
-            service.send_signal(signal.SIGTERM)  # flushes the batched spans
+            service.send_signal(signal.SIGTERM)  # flushes the batched spans and log lines
             service.wait(20)
         assert counted == [(REQUESTS,)]
         by_status = dict(
@@ -128,10 +128,37 @@ def test_go_service_traces_metrics_and_logs_join(go_service_binary, chdb_path, s
         lines = [json.loads(line) for line in log_file.read_text().splitlines()]
         outcomes = [e for e in lines if e.get("msg") in ("order placed", "checkout failed")]
         assert len(outcomes) == REQUESTS
-        trace_ids = sorted({e["trace_id"] for e in outcomes})
-        found = select(
+        # every line the service wrote is stored, shipped by the service itself, as logrus mapped it
+        written = len(lines)
+        stored = wait_rows(
             live,
-            "SELECT uniqExact(TraceId) FROM {db}.otel_traces WHERE TraceId IN {ids:Array(String)}",
-            ids=trace_ids,
+            "SELECT count() FROM {db}.otel_logs WHERE ServiceName = 'checkout'",
+            lambda r, n=written: r[0][0] == n,
         )
-        assert found == [(REQUESTS,)], "the trace id in each log line finds its trace"
+        assert stored == [(written,)]
+        logged = select(
+            live,
+            "SELECT Body, SeverityText, count(), uniqExact(TraceId), countIf(length(SpanId) = 16), "
+            "countIf(LogAttributes['order'] != '') FROM {db}.otel_logs "
+            "WHERE ServiceName = 'checkout' AND Body IN ('order placed', 'checkout failed') GROUP BY 1, 2 ORDER BY 1",
+        )
+        failed, placed = statuses[502], statuses[200]
+        assert logged == [
+            ("checkout failed", "ERROR", failed, failed, failed, failed),
+            ("order placed", "INFO", placed, placed, placed, placed),
+        ]
+        assert {e["trace_id"] for e in outcomes} == set(
+            r[0]
+            for r in select(
+                live,
+                "SELECT DISTINCT TraceId FROM {db}.otel_logs WHERE Body = 'order placed' OR Body = 'checkout failed'",
+            )
+        )
+        # the trace id in a stored log line finds its trace: both handlers' spans
+        joined_logs = select(
+            live,
+            "SELECT count(), uniqExact(l.TraceId) FROM {db}.otel_logs AS l "
+            "INNER JOIN (SELECT TraceId FROM {db}.otel_traces GROUP BY TraceId HAVING uniqExact(SpanName) = 2) AS t "
+            "ON l.TraceId = t.TraceId WHERE l.Body IN ('order placed', 'checkout failed')",
+        )
+        assert joined_logs == [(REQUESTS, REQUESTS)], "each outcome line's trace id finds its two-span trace"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from clickhouse_connect.driver import Client
@@ -170,3 +173,20 @@ def tsv_rows(client: Client, database: str, table: str) -> list[str]:
     """Read a table back as sorted TabSeparated lines (exact text of every value, NaN included)."""
     raw = client.raw_query(f"SELECT * FROM {database}.{table} FORMAT TabSeparated")
     return sorted(raw.decode().split("\n")[:-1])  # not splitlines: values may hold \x1e or U+2028
+
+
+@contextmanager
+def fresh_stores(engine, keys: Iterable) -> Iterator[dict]:
+    """A migrated Store on a database of its own per key, sharing `engine`'s target; dropped afterwards."""
+    from storage import Store
+    from storage.schema import SchemaOptions
+
+    stores = {k: Store(engine.target, SchemaOptions(database=f"t_{uuid.uuid4().hex[:12]}")) for k in keys}
+    for s in stores.values():
+        s.migrate()
+    try:
+        yield stores
+    finally:
+        for s in stores.values():
+            s.call(lambda c, db=s.database: c.command(f"DROP DATABASE IF EXISTS {db}"))
+            s.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -14,11 +13,11 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from collector.otlp.decode import decode_protobuf
-from collector.otlp.model import Payload, Route, Signal
+from collector.otlp.model import OTLP_ROUTES, Payload, Route, Signal
 from storage import Store
-from storage.schema import TABLES, SchemaOptions
+from storage.schema import TABLES
 from storage.writer import write_payloads
-from tests.storage.otlp_samples import fill, tsv_rows
+from tests.storage.otlp_samples import fill, fresh_stores, tsv_rows
 
 NOW = time.time_ns()
 texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
@@ -155,13 +154,8 @@ def requests(draw: st.DrawFn) -> tuple[Signal, bytes]:
 
 @pytest.fixture
 def route_stores(engine: Store) -> Iterator[dict[Route, Store]]:
-    stores = {r: Store(engine.target, SchemaOptions(database=f"t_{uuid.uuid4().hex[:12]}")) for r in Route}
-    for s in stores.values():
-        s.migrate()
-    yield stores
-    for s in stores.values():
-        s.call(lambda c, db=s.database: c.command(f"DROP DATABASE IF EXISTS {db}"))
-        s.close()
+    with fresh_stores(engine, OTLP_ROUTES) as stores:
+        yield stores
 
 
 # a request may take its own route or any more general one: flat -> native -> python

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import struct
 import time
+import urllib.request
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.collector.prometheus.peers import node_exporter, prometheus, prometheus_query, select, wait_scrapes
 
@@ -16,6 +18,19 @@ SELECT MetricName, ServiceName, ResourceAttributes['service.instance.id'], Attri
 FROM {db}.otel_metrics_KIND
 WHERE ServiceName = 'node' AND TimeUnix <= fromUnixTimestamp64Milli({until:Int64})
 """
+
+
+def remote_write_paths(live) -> dict[str, float]:
+    """The collector's count of remote-write requests per path (clickhouse / python)."""
+    with urllib.request.urlopen(f"{live.http_url}/metrics", timeout=10) as r:
+        families = text_string_to_metric_families(r.read().decode())
+    return {
+        s.labels["path"]: s.value
+        for f in families
+        if f.name == "otelhouse_collector_remote_write_requests"
+        for s in f.samples
+        if s.name.endswith("_total")
+    }
 
 
 def bits(x: float) -> int:
@@ -78,3 +93,6 @@ remote_write:
         "WHERE MetricName = 'node_cpu_seconds_total'",
     )
     assert rows == [(True, 2)]
+    # real Prometheus traffic (series and metadata requests) all took the ClickHouse decode
+    paths = remote_write_paths(live)
+    assert paths.get("clickhouse", 0) > 0 and not paths.get("python"), paths

@@ -1780,3 +1780,128 @@ ORDER BY (ServiceName, MetricName, Bucket, cityHash64(Attributes))
 
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
 CREATE TABLE IF NOT EXISTS otel.otelhouse_metrics_rollup_daily ON CLUSTER otel_cluster AS otel.otelhouse_metrics_rollup_daily_local ENGINE = Distributed(otel_cluster, otel, otelhouse_metrics_rollup_daily_local, rand());
+
+-- 0040_prom_write_staging
+CREATE TABLE IF NOT EXISTS otel.prom_write_staging ON CLUSTER otel_cluster
+(
+    timeseries Array(Tuple(
+        labels Array(Tuple(name String, value String)),
+        samples Array(Tuple(value Float64, timestamp Int64)))),
+    otelhouse_low_ms Int64,
+    otelhouse_high_ms Int64,
+    otelhouse_kinds Array(Tuple(name String, kind UInt8, help String, unit String))
+)
+ENGINE = Null;
+
+-- 0041_otlp_metrics_points_prom
+CREATE TABLE IF NOT EXISTS otel.otlp_metrics_points_prom ON CLUSTER otel_cluster
+(
+    Kind UInt8,
+    ResourceAttributes Map(String, String),
+    ResourceSchemaUrl String,
+    ScopeName String,
+    ScopeVersion String,
+    ScopeAttributes Map(String, String),
+    ScopeDroppedAttrCount UInt32,
+    ScopeSchemaUrl String,
+    ServiceName String,
+    MetricName String,
+    MetricDescription String,
+    MetricUnit String,
+    Attributes Map(String, String),
+    StartTimeUnix DateTime64(9),
+    TimeUnix DateTime64(9),
+    Flags UInt32,
+    `Exemplars.FilteredAttributes` Array(Map(String, String)),
+    `Exemplars.TimeUnix` Array(DateTime64(9)),
+    `Exemplars.Value` Array(Float64),
+    `Exemplars.SpanId` Array(String),
+    `Exemplars.TraceId` Array(String),
+    Value Float64,
+    AggregationTemporality Int32,
+    IsMonotonic Bool,
+    Count UInt64,
+    Sum Float64,
+    BucketCounts Array(UInt64),
+    ExplicitBounds Array(Float64),
+    Scale Int32,
+    ZeroCount UInt64,
+    PositiveOffset Int32,
+    PositiveBucketCounts Array(UInt64),
+    NegativeOffset Int32,
+    NegativeBucketCounts Array(UInt64),
+    Min Float64,
+    Max Float64,
+    `ValueAtQuantiles.Quantile` Array(Float64),
+    `ValueAtQuantiles.Value` Array(Float64)
+)
+ENGINE = Null;
+
+-- 0042_otlp_metrics_gauge_mv_prom
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otlp_metrics_gauge_mv_prom ON CLUSTER otel_cluster
+TO otel.otel_metrics_gauge
+AS SELECT
+    ResourceAttributes, ResourceSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, ScopeDroppedAttrCount,
+    ScopeSchemaUrl, ServiceName, MetricName, MetricDescription, MetricUnit, Attributes, StartTimeUnix, TimeUnix, Flags,
+    `Exemplars.FilteredAttributes`, `Exemplars.TimeUnix`, `Exemplars.Value`, `Exemplars.SpanId`, `Exemplars.TraceId`,
+    Value
+FROM otel.otlp_metrics_points_prom
+WHERE Kind = 1;
+
+-- 0043_otlp_metrics_sum_mv_prom
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.otlp_metrics_sum_mv_prom ON CLUSTER otel_cluster
+TO otel.otel_metrics_sum
+AS SELECT
+    ResourceAttributes, ResourceSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, ScopeDroppedAttrCount,
+    ScopeSchemaUrl, ServiceName, MetricName, MetricDescription, MetricUnit, Attributes, StartTimeUnix, TimeUnix, Flags,
+    `Exemplars.FilteredAttributes`, `Exemplars.TimeUnix`, `Exemplars.Value`, `Exemplars.SpanId`, `Exemplars.TraceId`,
+    Value,
+    AggregationTemporality,
+    IsMonotonic
+FROM otel.otlp_metrics_points_prom
+WHERE Kind = 2;
+
+-- 0044_prom_write_mv
+CREATE MATERIALIZED VIEW IF NOT EXISTS otel.prom_write_mv ON CLUSTER otel_cluster
+TO otel.otlp_metrics_points_prom
+-- the rows remote_write.to_otlp maps a WriteRequest to (collector/prometheus/direct.py): a point per
+-- sample inside the accepted window; labels with empty values dropped, the last of a repeated name
+-- kept, sorted; job and instance as the resource's service.name and service.instance.id; the kind,
+-- HELP and UNIT the collector resolved for the name; a staleness marker (NaN 0x7ff0000000000002)
+-- flagged FLAG_NO_RECORDED_VALUE. Columns left out take their defaults, as the OTLP rendering has them.
+AS SELECT
+    kind.2 AS Kind,
+    CAST(arrayFilter(kv -> kv.2 != '', [('service.instance.id', instance), ('service.name', job)]),
+         'Map(String, String)') AS ResourceAttributes,
+    'otelhouse/prometheus' AS ScopeName,
+    job AS ServiceName,
+    kind.1 AS MetricName,
+    kind.3 AS MetricDescription,
+    kind.4 AS MetricUnit,
+    attributes AS Attributes,
+    fromUnixTimestamp64Nano(sample.2 * 1000000) AS TimeUnix,
+    toUInt32(reinterpretAsUInt64(sample.1) = 9218868437227405314) AS Flags,
+    sample.1 AS Value,
+    if(kind.2 = 2, 2, 0) AS AggregationTemporality,
+    kind.2 = 2 AS IsMonotonic
+-- a row per series first (its labels and kind worked out once), then a row per sample
+FROM
+(
+    SELECT
+        otelhouse_low_ms AS low,
+        otelhouse_high_ms AS high,
+        ts.samples AS samples,
+        otelhouse_kinds[indexOf(otelhouse_kinds.name, tupleElement(ts.labels[1], 2))] AS kind,
+        -- the labels with a value as (name, position, value), sorted, the last of each name kept
+        arrayFilter(l -> l.2 != '', ts.labels) AS valued,
+        arraySort(arrayMap((l, i) -> (l.1, i, l.2), valued, arrayEnumerate(valued))) AS sorted,
+        arrayFilter((x, next) -> x.1 != next, sorted, arrayShiftLeft(sorted.1, 1, concat(sorted[-1].1, '.'))) AS d,
+        arrayFirst(x -> x.1 = 'job', d).3 AS job,
+        arrayFirst(x -> x.1 = 'instance', d).3 AS instance,
+        CAST(arrayMap(x -> (x.1, x.3), arrayFilter(x -> x.1 NOT IN ('__name__', 'job', 'instance'), d)),
+             'Map(String, String)') AS attributes
+    FROM otel.prom_write_staging
+    ARRAY JOIN timeseries AS ts
+)
+ARRAY JOIN samples AS sample
+WHERE sample.2 BETWEEN low AND high;
