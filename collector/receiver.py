@@ -128,6 +128,7 @@ class Receiver:
         items: int,
         truncated: int = 0,
         repaired: int = 0,
+        *,
         route: Route | None = None,
     ) -> None:
         """Store a body a receiver built and checked against `limits` itself (remote_write, log lines).

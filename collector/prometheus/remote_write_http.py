@@ -65,7 +65,9 @@ def add_remote_write_route(app: web.Application, receiver: Receiver, max_decompr
         paths.labels("clickhouse" if isinstance(converted, Direct) else "python").inc()
         if isinstance(converted, Direct):
             if converted.samples:
-                await receiver.submit(Signal.METRICS, PROTOCOL, converted.body, converted.samples, Route.PROMETHEUS)
+                await receiver.submit(
+                    Signal.METRICS, PROTOCOL, converted.body, converted.samples, route=Route.PROMETHEUS
+                )
         else:
             await hand_off(receiver, Signal.METRICS, PROTOCOL, converted, checked=True)
         return web.Response(status=204)
