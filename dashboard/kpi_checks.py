@@ -38,6 +38,9 @@ async def _check(app: web.Application) -> None:
             await asyncio.sleep(RETRY_S[min(attempt, len(RETRY_S) - 1)])
     else:
         return
+    if not known:  # a new install: nothing has sent a metric yet, so every panel's would be "unknown"
+        log.info("no metrics stored yet: the KPI pages fill in once services send theirs")
+        return
     for metric, places in unknown_metrics(book, known).items():
         log.warning(
             f"KPI panels read metric {metric!r}, which has no point in the last {LOOK_BACK_DAYS} days",

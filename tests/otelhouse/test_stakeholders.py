@@ -181,6 +181,18 @@ def test_unknown_metrics_are_listed_with_the_panels_that_read_them() -> None:
     assert unknown_metrics(book, {"shop.orders", "shop.carts"}) == {}
 
 
+async def test_a_new_install_without_metrics_is_not_warned_about(
+    aiohttp_client, store: Store, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dashboard.kpi_checks")
+    await aiohttp_client(create_app(settings, store, parse(GOOD)))
+    for _ in range(400):
+        if any("no metrics stored yet" in r.getMessage() for r in caplog.records):
+            break
+        await asyncio.sleep(0.05)
+    assert [r.levelname for r in caplog.records if r.name == "dashboard.kpi_checks"] == ["INFO"]
+
+
 def test_an_invalid_file_stops_start_up_naming_the_place(tmp_path: Path) -> None:
     bad = tmp_path / "stakeholders.toml"
     bad.write_text(GOOD.replace('format = "count"', 'format = "money"', 1))
@@ -203,6 +215,12 @@ async def test_unknown_metrics_are_warned_about_at_start_up(
     aiohttp_client, store: Store, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="dashboard.kpi_checks")
+    # some metric is stored (on a new install with none at all, nothing is warned about)
+    store.call(
+        lambda c: c.command(
+            f"INSERT INTO {store.database}.otel_metrics_gauge (MetricName, TimeUnix) VALUES ('other.metric', now64(9))"
+        )
+    )
     await aiohttp_client(create_app(settings, store, parse(GOOD)))
     for _ in range(400):  # the check runs in the background once the store answers
         found = {r.metric: r.panels for r in caplog.records if hasattr(r, "metric")}
