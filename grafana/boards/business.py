@@ -10,13 +10,14 @@ from typing import Any
 
 from grafana.boards.model import (
     ENVIRONMENT,
-    TABLE,
     Panel,
     column_unit,
     dashboard,
     environment_variable,
     sql_target,
     sql_variable,
+    stat,
+    table,
 )
 
 UID = "otelhouse-business"
@@ -24,9 +25,19 @@ DELTA = f"$__timeFilter(TimeUnix) AND AggregationTemporality = 1 AND {ENVIRONMEN
 CURRENCY = "$__conditionalAll(Attributes['currency'] IN (${currency}), $currency)"
 
 
+def _over_time(metric: str, attribute: str) -> str:
+    return f"""
+SELECT $__timeInterval(TimeUnix) AS time, Attributes['{attribute}'] AS {attribute}, sum(Value) AS value
+FROM otel_metrics_sum
+WHERE MetricName = '{metric}' AND {DELTA} AND {CURRENCY}
+GROUP BY time, {attribute}
+ORDER BY time
+"""
+
+
 def _total(title: str, metric: str, description: str) -> Panel:
     sql = f"SELECT sum(Value) AS `{title}` FROM otel_metrics_sum WHERE MetricName = '{metric}' AND {DELTA}"
-    return Panel("stat", title, [sql_target(sql, TABLE)], width=6, height=5, description=description, unit="short")
+    return stat(title, sql, "short", description)
 
 
 def build() -> dict[str, Any]:
@@ -36,20 +47,6 @@ SELECT sumIf(Value, MetricName = 'shop.orders')
     / greatest(sumIf(Value, MetricName IN ('shop.orders', 'shop.cart.abandoned')), 1) AS Conversion
 FROM otel_metrics_sum
 WHERE MetricName IN ('shop.orders', 'shop.cart.abandoned') AND {DELTA}
-"""
-    orders = f"""
-SELECT $__timeInterval(TimeUnix) AS time, Attributes['country'] AS country, sum(Value) AS orders
-FROM otel_metrics_sum
-WHERE MetricName = 'shop.orders' AND {DELTA} AND {CURRENCY}
-GROUP BY time, country
-ORDER BY time
-"""
-    revenue = f"""
-SELECT $__timeInterval(TimeUnix) AS time, Attributes['currency'] AS currency, sum(Value) AS revenue
-FROM otel_metrics_sum
-WHERE MetricName = 'shop.revenue' AND {DELTA} AND {CURRENCY}
-GROUP BY time, currency
-ORDER BY time
 """
     by_country = f"""
 SELECT Attributes['currency'] AS Currency, Attributes['country'] AS Country,
@@ -91,26 +88,21 @@ ORDER BY currency
         _total("Orders", "shop.orders", "Orders placed in the range."),
         _total("Sign-ups", "shop.signups", "Customer sign-ups in the range."),
         _total("Abandoned carts", "shop.cart.abandoned", "Carts filled and left without checking out."),
+        stat("Checkout conversion", conversion, "percentunit", "Orders / (orders + abandoned carts)."),
+        Panel("timeseries", "Orders by country", [sql_target(_over_time("shop.orders", "country"))], unit="short"),
         Panel(
-            "stat",
-            "Checkout conversion",
-            [sql_target(conversion, TABLE)],
-            width=6,
-            height=5,
-            unit="percentunit",
-            description="Orders / (orders + abandoned carts).",
+            "timeseries",
+            "Revenue by currency",
+            [sql_target(_over_time("shop.revenue", "currency"))],
+            description="Each in its own currency.",
         ),
-        Panel("timeseries", "Orders by country", [sql_target(orders)], unit="short"),
-        Panel("timeseries", "Revenue by currency", [sql_target(revenue)], description="Each in its own currency."),
-        Panel(
-            "table",
+        table(
             "Revenue and orders by currency and country",
-            [sql_target(by_country, TABLE)],
-            width=14,
-            height=10,
+            by_country,
             overrides=[column_unit("Orders", "short"), column_unit("Revenue", "none")],
+            width=14,
         ),
-        Panel("table", "Payment failures by reason", [sql_target(failures, TABLE)], width=10, height=10),
+        table("Payment failures by reason", failures, width=10),
         Panel("timeseries", "Sign-ups, abandoned carts and payment failures", [sql_target(funnel)], width=24),
     ]
     variables = [environment_variable("otel_metrics_sum", "TimeUnix"), currencies]

@@ -15,6 +15,24 @@ C = "otelhouse_collector_"
 SEL = '{instance=~"$instance"}'
 
 
+# what the tables hold, by signal (metric tables are timed by TimeUnix, the others by Timestamp)
+STORED = {
+    "otel_traces": "spans",
+    "otel_logs": "log records",
+    "otel_metrics_sum": "sum points",
+    "otel_metrics_histogram": "histogram points",
+    "otel_metrics_gauge": "gauge points",
+}
+
+
+def _stored(table: str, label: str) -> str:
+    column = "TimeUnix" if table.startswith("otel_metrics") else "Timestamp"
+    return (
+        f"SELECT $__timeInterval({column}) AS time, '{label}' AS signal, count() AS rows\n"
+        f"    FROM {table} WHERE $__timeFilter({column}) GROUP BY time\n"
+    )
+
+
 def _rate(metric: str, by: str) -> str:
     return f"sum by ({by}) (rate({C}{metric}{SEL}[$__rate_interval]))"
 
@@ -29,22 +47,9 @@ def _prom(title: str, expr: str, legend: str, unit: str = "", width: int = 8, de
 
 def build() -> dict[str, Any]:
     """Return the collector health dashboard."""
-    stored = """
+    stored = f"""
 SELECT time, signal, rows FROM (
-    SELECT $__timeInterval(Timestamp) AS time, 'spans' AS signal, count() AS rows
-    FROM otel_traces WHERE $__timeFilter(Timestamp) GROUP BY time
-    UNION ALL
-    SELECT $__timeInterval(Timestamp) AS time, 'log records' AS signal, count() AS rows
-    FROM otel_logs WHERE $__timeFilter(Timestamp) GROUP BY time
-    UNION ALL
-    SELECT $__timeInterval(TimeUnix) AS time, 'sum points' AS signal, count() AS rows
-    FROM otel_metrics_sum WHERE $__timeFilter(TimeUnix) GROUP BY time
-    UNION ALL
-    SELECT $__timeInterval(TimeUnix) AS time, 'histogram points' AS signal, count() AS rows
-    FROM otel_metrics_histogram WHERE $__timeFilter(TimeUnix) GROUP BY time
-    UNION ALL
-    SELECT $__timeInterval(TimeUnix) AS time, 'gauge points' AS signal, count() AS rows
-    FROM otel_metrics_gauge WHERE $__timeFilter(TimeUnix) GROUP BY time
+{" UNION ALL ".join(_stored(*t) for t in STORED.items())}
 )
 ORDER BY time
 """

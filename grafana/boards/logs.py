@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from grafana.boards.model import (
-    ENVIRONMENT,
     LOGS,
-    SERVICE,
+    SCOPE,
     TABLE,
     Panel,
     column_links,
     dashboard,
-    environment_variable,
     link,
-    service_variable,
+    scope_variables,
     sql_target,
     sql_variable,
     textbox,
@@ -27,7 +25,7 @@ SEARCH = "$__conditionalAll(lower(Body) LIKE lower(concat('%', ${search:sqlstrin
 TRACE = "$__conditionalAll(TraceId = ${trace_id:sqlstring}, $trace_id)"
 TO_SERVICE_TRACES = "/d/otelhouse-traces/traces?var-service=${__value.raw}&${__url_time_range}"
 TO_TRACE = "/d/otelhouse-traces/traces?var-trace_id=${__value.raw}&${__url_time_range}"
-WHERE = f"$__timeFilter(Timestamp) AND {ENVIRONMENT} AND {SERVICE} AND {SEVERITY} AND {SEARCH} AND {TRACE}"
+WHERE = f"$__timeFilter(Timestamp) AND {SCOPE} AND {SEVERITY} AND {SEARCH} AND {TRACE}"
 
 
 def build() -> dict[str, Any]:
@@ -82,8 +80,7 @@ LIMIT 1000
         ),
     ]
     variables = [
-        environment_variable("otel_logs"),
-        service_variable("otel_logs"),
+        *scope_variables("otel_logs"),
         severities,
         textbox("search", "Search", "Text the log line contains (any case); empty for all."),
         textbox("trace_id", "Trace ID", "Only lines of this trace; empty for all."),

@@ -17,6 +17,7 @@ GRID_WIDTH = 24
 # variable is "All", so an "All" selection adds no condition to the query at all.
 ENVIRONMENT = "$__conditionalAll(ResourceAttributes['deployment.environment'] IN (${environment}), $environment)"
 SERVICE = "$__conditionalAll(ServiceName IN (${service}), $service)"
+SCOPE = f"{ENVIRONMENT} AND {SERVICE}"  # the environments and services chosen
 
 
 def sql_target(sql: str, fmt: int = TIMESERIES, ref: str = "A") -> dict[str, Any]:
@@ -189,6 +190,11 @@ ORDER BY ServiceName
     )
 
 
+def scope_variables(table: str) -> list[dict[str, Any]]:
+    """Return the `environment` and `service` variables over a table with a Timestamp column."""
+    return [environment_variable(table), service_variable(table)]
+
+
 def dashboard(
     uid: str,
     title: str,
@@ -224,3 +230,14 @@ def dashboard(
         "annotations": {"list": []},
         "panels": layout(items),
     }
+
+
+def table(title: str, sql: str, description: str = "", overrides: list | None = None, **size: int) -> Panel:
+    """Return a table panel of one ClickHouse query (full width unless `width` says otherwise)."""
+    size = {"width": 24, "height": 10, **size}
+    return Panel("table", title, [sql_target(sql, TABLE)], description=description, overrides=overrides or [], **size)
+
+
+def stat(title: str, sql: str, unit: str, description: str) -> Panel:
+    """Return a quarter-width single-number panel of one ClickHouse query."""
+    return Panel("stat", title, [sql_target(sql, TABLE)], width=6, height=5, unit=unit, description=description)

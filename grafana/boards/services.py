@@ -5,24 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from grafana.boards.model import (
-    ENVIRONMENT,
-    SERVICE,
-    TABLE,
+    SCOPE,
     Panel,
     column_links,
     column_unit,
     dashboard,
-    environment_variable,
     link,
     row,
-    service_variable,
+    scope_variables,
     sql_target,
+    table,
 )
 
 UID = "otelhouse-services"
 # spans that answer a request: the R, E and D of RED count these, not the calls a service makes
 ENTRY = "SpanKind IN ('Server', 'Consumer')"
-WHERE = f"$__timeFilter(Timestamp) AND {ENTRY} AND {ENVIRONMENT} AND {SERVICE}"
+WHERE = f"$__timeFilter(Timestamp) AND {ENTRY} AND {SCOPE}"
 RANGE_S = "greatest(dateDiff('second', $__fromTime, $__toTime), 1)"
 RED = f"""
     count() AS Requests,
@@ -79,38 +77,29 @@ LIMIT 200
 SELECT $__timeInterval(TimeUnix) AS time, ServiceName, sum(Count) / $__interval_s AS value
 FROM otel_metrics_histogram
 WHERE $__timeFilter(TimeUnix) AND MetricName = 'http.server.request.duration' AND AggregationTemporality = 1
-  AND {SERVICE} AND {ENVIRONMENT}
+  AND {SCOPE}
 GROUP BY time, ServiceName
 ORDER BY time
 """
     items: list[Panel | dict[str, Any]] = [
         row("Services"),
-        Panel(
-            "table",
+        table(
             "Services",
-            [sql_target(services, TABLE)],
-            width=24,
-            height=8,
-            description="RED per service over the whole range, from server and consumer spans. "
+            services,
+            "RED per service over the whole range, from server and consumer spans. "
             "Click a service for its traces, its logs or this board for it alone.",
-            overrides=[*RED_UNITS, column_links("Service", TO_SERVICE, TO_TRACES, TO_LOGS)],
+            [*RED_UNITS, column_links("Service", TO_SERVICE, TO_TRACES, TO_LOGS)],
+            height=8,
         ),
         _per_service("Requests per second", "count() / $__interval_s", "reqps", "Server and consumer spans."),
         _per_service("Error rate", "countIf(StatusCode = 'Error') / count()", "percentunit", "Spans with status Error"),
         _per_service("p95 duration", "quantile(0.95)(Duration) / 1e6", "ms", "95th percentile span duration."),
         row("Operations"),
-        Panel(
-            "table",
+        table(
             "Operations",
-            [sql_target(operations, TABLE)],
-            width=24,
-            height=10,
-            description="RED per service and operation. Click an operation for its traces.",
-            overrides=[
-                *RED_UNITS,
-                column_links("Service", TO_TRACES, TO_LOGS),
-                column_links("Operation", to_operation),
-            ],
+            operations,
+            "RED per service and operation. Click an operation for its traces.",
+            [*RED_UNITS, column_links("Service", TO_TRACES, TO_LOGS), column_links("Operation", to_operation)],
         ),
         row("From metrics"),
         Panel(
@@ -127,6 +116,6 @@ ORDER BY time
         UID,
         "Service overview",
         "Rate, errors and duration per service and operation, from otelhouse's otel_traces.",
-        [environment_variable("otel_traces"), service_variable("otel_traces")],
+        scope_variables("otel_traces"),
         items,
     )

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from grafana.boards import model
 from grafana.boards.model import (
-    ENVIRONMENT,
-    SERVICE,
-    TABLE,
+    SCOPE,
     TRACES,
     Panel,
-    column_links,
-    column_unit,
     dashboard,
-    environment_variable,
-    link,
     row,
-    service_variable,
+    scope_variables,
     sql_target,
     sql_variable,
+    table,
     textbox,
 )
 
@@ -26,7 +22,7 @@ UID = "otelhouse-traces"
 OPERATION = "$__conditionalAll(SpanName IN (${operation}), $operation)"
 STATUS = "$__conditionalAll(StatusCode IN (${status}), $status)"
 MIN_MS = "$__conditionalAll(Duration >= toUInt64OrZero(${min_ms:sqlstring}) * 1000000, $min_ms)"
-WHERE = f"$__timeFilter(Timestamp) AND {ENVIRONMENT} AND {SERVICE} AND {OPERATION} AND {STATUS} AND {MIN_MS}"
+WHERE = f"$__timeFilter(Timestamp) AND {SCOPE} AND {OPERATION} AND {STATUS} AND {MIN_MS}"
 # The trace view's columns, as the plugin's own trace-id query names them (src/data/sqlGenerator.ts). The time
 # bounds come from otel_traces_trace_id_ts first, so only the trace's own day parts are read.
 TRACE = """
@@ -52,6 +48,7 @@ ORDER BY startTime
 LIMIT 5000
 """
 KEEP = "${__url_time_range}"
+VIEW = "Set the Trace ID variable (or click one above) to see the trace."
 
 
 def build() -> dict[str, Any]:
@@ -87,7 +84,7 @@ LIMIT 200
         f"""
 SELECT DISTINCT SpanName
 FROM otel_traces
-WHERE $__timeFilter(Timestamp) AND {ENVIRONMENT} AND {SERVICE}
+WHERE $__timeFilter(Timestamp) AND {SCOPE}
 ORDER BY SpanName
 LIMIT 1000
 """,
@@ -97,34 +94,25 @@ LIMIT 1000
         "Status",
         "SELECT DISTINCT StatusCode FROM otel_traces WHERE $__timeFilter(Timestamp) ORDER BY StatusCode",
     )
-    open_trace = link("Open trace ${__value.raw}", f"/d/{UID}/traces?var-trace_id=${{__value.raw}}&{KEEP}")
-    trace_logs = link("Logs of trace ${__value.raw}", "/d/otelhouse-logs/logs?var-trace_id=${__value.raw}&" + KEEP)
+    open_trace = model.link("Open trace ${__value.raw}", f"/d/{UID}/traces?var-trace_id=${{__value.raw}}&{KEEP}")
+    trace_logs = model.link(
+        "Logs of trace ${__value.raw}", f"/d/otelhouse-logs/logs?var-trace_id=${{__value.raw}}&{KEEP}"
+    )
     items: list[Panel | dict[str, Any]] = [
         Panel("timeseries", "Spans per second by status", [sql_target(rate)], unit="reqps"),
         Panel("timeseries", "Span duration", [sql_target(duration)], unit="ms"),
         row("Search"),
-        Panel(
-            "table",
+        table(
             "Matching spans (newest 200)",
-            [sql_target(spans, TABLE)],
-            width=24,
-            height=10,
-            description="Click a trace id to open it below, or to see its logs.",
-            overrides=[column_unit("Duration (ms)", "ms"), column_links("Trace ID", open_trace, trace_logs)],
+            spans,
+            "Click a trace id to open it below, or to see its logs.",
+            [model.column_unit("Duration (ms)", "ms"), model.column_links("Trace ID", open_trace, trace_logs)],
         ),
         row("Trace"),
-        Panel(
-            "traces",
-            "Trace ${trace_id}",
-            [sql_target(TRACE, TRACES)],
-            width=24,
-            height=16,
-            description="Set the Trace ID variable (or click one above) to see the trace.",
-        ),
+        Panel("traces", "Trace ${trace_id}", [sql_target(TRACE, TRACES)], width=24, height=16, description=VIEW),
     ]
     variables = [
-        environment_variable("otel_traces"),
-        service_variable("otel_traces"),
+        *scope_variables("otel_traces"),
         operations,
         statuses,
         textbox("min_ms", "Min duration (ms)", "Only spans at least this long; empty for all."),
