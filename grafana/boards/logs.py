@@ -45,9 +45,10 @@ GROUP BY Service
 ORDER BY Lines DESC
 LIMIT 100
 """
+    # the plugin merges ResourceAttributes and LogAttributes into the line's labels (pkg/plugin/driver.go)
     lines = f"""
 SELECT Timestamp AS timestamp, Body AS body, SeverityText AS level, ServiceName AS service,
-    TraceId AS traceID, SpanId AS spanID, LogAttributes AS labels
+    TraceId AS traceID, SpanId AS spanID, ResourceAttributes, LogAttributes
 FROM otel_logs
 WHERE {WHERE}
 ORDER BY Timestamp DESC

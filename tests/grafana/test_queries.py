@@ -30,6 +30,8 @@ TEXT_PICKS = {  # what a user might type into each text box
     "min_ms": "SELECT '1'",
 }
 Values = dict[str, Sequence[str] | str]
+# in EXPLAIN indexes = 1: an index (part min-max, partition or primary key) that a condition narrows
+_NARROWED = re.compile(r"(Min-Max|Partition|PrimaryKey)\n[^\n]*Keys:\n(?:[^\n]*\n)+?[^\n]*Condition: (?!true\n)")
 
 
 def variables(client: Client, board: dict[str, Any], shop: Shop, picked: bool) -> tuple[Values, frozenset[str]]:
@@ -93,3 +95,26 @@ def test_query_runs_and_returns_its_columns(shop: Shop, name: str, panel_id: int
         assert result.result_rows or not picked, sql
     elif not picked:
         assert result.result_rows, f"{name} {panel['title']!r} is empty on the demo shop: {sql}"
+
+
+@pytest.mark.parametrize(("name", "panel_id", "ref"), QUERIES)
+def test_query_reads_only_its_time_range(shop: Shop, name: str, panel_id: int, ref: str) -> None:
+    """Each table read is narrowed by an index (the time range, or the trace id's), never a full scan."""
+    board = BOARDS[name]
+    target = next(t for p, t in targets(board) if p["id"] == panel_id and t["refId"] == ref)
+    values, everything = variables(shop.client, board, shop, picked=True)
+    sql = render(target["rawSql"], values, shop.panel, everything)
+    plan = "\n".join(row[0] for row in shop.client.query(f"EXPLAIN indexes = 1 {sql}").result_rows) + "\n"
+    reads = re.split(r"(?<!Lazily)ReadFromMergeTree", plan)[1:]  # lazy reads fetch rows already found
+    assert reads, plan
+    for read in reads:
+        assert _NARROWED.search(read), f"{name} {panel_id}: a read no index narrows:\n{plan}"
+
+
+@pytest.mark.parametrize("picked", [False, True], ids=["all", "picked"])
+@pytest.mark.parametrize("name", list(BOARDS))
+def test_variable_queries_have_values(shop: Shop, name: str, picked: bool) -> None:
+    """Each ClickHouse variable query runs (after the variables before it) and offers at least one value."""
+    values, _ = variables(shop.client, BOARDS[name], shop, picked)
+    queried = [v["name"] for v in BOARDS[name]["templating"]["list"] if v.get("datasource", {}).get("type") == CLICKHOUSE]
+    assert all(values[n] for n in queried), values
