@@ -116,5 +116,6 @@ def test_query_reads_only_its_time_range(shop: Shop, name: str, panel_id: int, r
 def test_variable_queries_have_values(shop: Shop, name: str, picked: bool) -> None:
     """Each ClickHouse variable query runs (after the variables before it) and offers at least one value."""
     values, _ = variables(shop.client, BOARDS[name], shop, picked)
-    queried = [v["name"] for v in BOARDS[name]["templating"]["list"] if v.get("datasource", {}).get("type") == CLICKHOUSE]
+    board = BOARDS[name]["templating"]["list"]
+    queried = [v["name"] for v in board if v.get("datasource", {}).get("type") == CLICKHOUSE]
     assert all(values[n] for n in queried), values
