@@ -15,7 +15,12 @@ GRID_WIDTH = 24
 
 # Filters shared by the ClickHouse queries: the plugin turns $__conditionalAll(cond, $var) into 1=1 when the
 # variable is "All", so an "All" selection adds no condition to the query at all.
-ENVIRONMENT = "$__conditionalAll(ResourceAttributes['deployment.environment'] IN (${environment}), $environment)"
+# semantic conventions 1.27 renamed deployment.environment to deployment.environment.name; either counts
+ENV_VALUE = (
+    "if(mapContains(ResourceAttributes, 'deployment.environment.name'), "
+    "ResourceAttributes['deployment.environment.name'], ResourceAttributes['deployment.environment'])"
+)
+ENVIRONMENT = f"$__conditionalAll({ENV_VALUE} IN (${{environment}}), $environment)"
 SERVICE = "$__conditionalAll(ServiceName IN (${service}), $service)"
 SCOPE = f"{ENVIRONMENT} AND {SERVICE}"  # the environments and services chosen
 
@@ -163,12 +168,12 @@ def textbox(name: str, label: str, description: str) -> dict[str, Any]:
 
 
 def environment_variable(table: str, time_column: str = "Timestamp") -> dict[str, Any]:
-    """Return the `environment` variable: resource deployment.environment values seen in the range."""
+    """Return the `environment` variable: the resources' deployment environments seen in the range."""
     return sql_variable(
         "environment",
         "Environment",
         f"""
-SELECT DISTINCT ResourceAttributes['deployment.environment'] AS environment
+SELECT DISTINCT {ENV_VALUE} AS environment
 FROM {table}
 WHERE $__timeFilter({time_column}) AND environment != ''
 ORDER BY environment

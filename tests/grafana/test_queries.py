@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from clickhouse_connect.driver import Client
 
+from grafana.boards.model import ENV_VALUE
 from tests.grafana.conftest import Shop
 from tests.grafana.files import dashboards, targets
 from tests.grafana.macros import render
@@ -119,3 +120,14 @@ def test_variable_queries_have_values(shop: Shop, name: str, picked: bool) -> No
     board = BOARDS[name]["templating"]["list"]
     queried = [v["name"] for v in board if v.get("datasource", {}).get("type") == CLICKHOUSE]
     assert all(values[n] for n in queried), values
+
+
+def test_environment_is_the_new_attribute_or_the_old_one(shop: Shop) -> None:
+    rows = shop.client.query(
+        f"""SELECT {ENV_VALUE} FROM (
+            SELECT map('deployment.environment', 'old') AS ResourceAttributes
+            UNION ALL SELECT map('deployment.environment', 'old', 'deployment.environment.name', 'new')
+            UNION ALL SELECT map('service.name', 'x')
+        )"""
+    ).result_rows
+    assert sorted(r[0] for r in rows) == ["", "new", "old"]
