@@ -86,9 +86,8 @@ def parse_secret(settings: Settings, key: str, text: str, where: str) -> Any:
             f"{where} is empty; an empty secret file is taken for one being written. To turn "
             f"{key} off, unset {env_name(section, name)}_FILE and restart"
         )
-    replaced = dataclasses.replace(
-        settings, **{section: dataclasses.replace(getattr(settings, section), **{name: value})}
-    )
+    changed = dataclasses.replace(getattr(settings, section), **{name: value})
+    problems = validate(dataclasses.replace(settings, **{section: changed}))
     if problems:
         raise ConfigError(f"{where}: " + "; ".join(problems))
     return value
