@@ -130,8 +130,11 @@ class SecretFiles:
         return self._loaded
 
     def describe(self) -> dict[str, str]:
-        """Return "section.key" -> when it was last loaded and from which file, for `config show`."""
-        return {k: f"loaded {_iso(e.loaded_at)} from {e.path}" for k, e in self._loaded.items()}
+        """Return "section.key" -> when it was last loaded (and its file last changed), for `config show`."""
+        return {
+            k: f"loaded {_iso(e.loaded_at)}" + (f", file changed {_iso(e.stamp[2] / 1e9)}" if e.stamp else "")
+            for k, e in self._loaded.items()
+        }
 
     def poll(self, force: bool = False) -> list[str]:
         """Re-read the files that changed (all of them when `force`, as on SIGHUP); return the keys swapped."""
