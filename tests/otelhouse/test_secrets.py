@@ -106,7 +106,9 @@ def test_a_bad_new_file_keeps_the_old_value_and_logs_once(
         assert secrets.poll() == [] and secrets.poll() == []
     assert secrets.current(KEYS) == ("key-a",)
     errors = [r.getMessage() for r in caplog.records]
-    assert len(errors) == 1 and str(path) in errors[0] and "keeping the previous value of collector.api_keys" in errors[0]
+    assert (
+        len(errors) == 1 and str(path) in errors[0] and "keeping the previous value of collector.api_keys" in errors[0]
+    )
     assert "key-a" not in errors[0]
     assert secrets.errors[KEYS] == 1
     replace_by_rename(path, "key-b")
@@ -175,7 +177,10 @@ def test_new_clickhouse_clients_use_the_new_password(tmp_path: Path, monkeypatch
     path = tmp_path / "password"
     path.write_text("pw-old\n")
     settings = load_settings(
-        {"OTELHOUSE_CLICKHOUSE_URL": "http://otel@db.invalid:8123/otel", "OTELHOUSE_CLICKHOUSE_PASSWORD_FILE": str(path)}
+        {
+            "OTELHOUSE_CLICKHOUSE_URL": "http://otel@db.invalid:8123/otel",
+            "OTELHOUSE_CLICKHOUSE_PASSWORD_FILE": str(path),
+        }
     )
     secrets = SecretFiles(settings)
     store = Store.open(settings, secrets.current)
