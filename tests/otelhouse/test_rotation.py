@@ -26,7 +26,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as tpb
 from dashboard.auth.identity import COOKIE
 from dashboard.auth.signing import Signer
 from otelhouse.secrets import POLL_S
-from tests.conftest import free_port
+from tests.conftest import free_port, serve_env
 from tests.dashboard.authkit import PASSWORD, csrf_of, user_of, write_users
 from tests.otelhouse.test_cli import OTELHOUSE, wait_http
 from tests.otelhouse.test_secrets import k8s_mount, k8s_swap, replace_by_rename
@@ -78,20 +78,9 @@ def start_server(folder: Path, **secret_files: Path) -> Server:
     """Start `otelhouse serve` on its own store, reading the given secrets through OTELHOUSE_*_FILE."""
     http, grpc_port, dash = free_port(), free_port(), free_port()
     env = {
-        **_clean_env(),
-        "PYTHONPATH": str(Path(__file__).parents[2]),
-        "OTELHOUSE_CLICKHOUSE_URL": f"chdb://{folder}/clickhouse",
-        "OTELHOUSE_COLLECTOR_WAL_DIR": str(folder / "wal"),
-        "OTELHOUSE_COLLECTOR_HOST": "127.0.0.1",
-        "OTELHOUSE_COLLECTOR_HTTP_PORT": str(http),
-        "OTELHOUSE_COLLECTOR_GRPC_PORT": str(grpc_port),
-        "OTELHOUSE_COLLECTOR_BATCH_AGE_MS": "50",
-        "OTELHOUSE_DASHBOARD_HOST": "127.0.0.1",
-        "OTELHOUSE_DASHBOARD_PORT": str(dash),
+        **serve_env(f"chdb://{folder}/clickhouse", folder / "wal", http, grpc_port, dash),
+        "PYTHONPATH": str(Path(__file__).parents[2]),  # the server runs in `folder`
         "OTELHOUSE_AUTH_USERS_FILE": str(folder / "users.json"),
-        "OTELHOUSE_RETENTION_ENABLED": "false",
-        "OTELHOUSE_DEMO_ENABLED": "false",
-        "OTELHOUSE_LOG_FORMAT": "json",
         **{f"OTELHOUSE_{name.upper()}_FILE": str(path) for name, path in secret_files.items()},
     }
     log = folder / "server.log"
