@@ -241,6 +241,16 @@ def test_ingest_key_rotates_under_load(tmp_path: Path, method: str) -> None:
     print(f"{method}: seconds from the swap to the first changed answer: {gaps}")
 
 
+# the other ingest routes: Loki push, JSON lines, remote write, Jaeger over HTTP, OTLP logs and metrics
+ROUTES = ("/loki/api/v1/push", "/v1/logs/json", "/api/v1/write", "/api/traces", "/v1/logs", "/v1/metrics")
+
+
+def post_status(server: Server, route: str, key: str) -> int:
+    """POST an empty body with a key: 401 if the key is refused, else what the route says of the body."""
+    headers = {"X-API-Key": key, "Content-Type": "application/x-protobuf"}
+    return requests.post(f"{server.http}{route}", data=b"", headers=headers, timeout=30).status_code
+
+
 def login(server: Server, session: requests.Session) -> str:
     page = session.get(f"{server.dashboard}/login", timeout=30)
     form = {"csrf": csrf_of(page.text), "name": user_of("admin"), "password": PASSWORD, "next": ""}
@@ -317,6 +327,9 @@ def test_session_keys_rotate_and_sighup_reloads_at_once(tmp_path: Path) -> None:
         server.proc.send_signal(signal.SIGHUP)
         sighup_took = wait_for(lambda: send(body, KEY_A) == "401", 0.5)
         assert send(span_body("rotate-sighup", 1, 2), KEY_B) == "200"
+        for route in ROUTES:  # every ingest route asks the same current keys
+            assert post_status(server, route, KEY_A) == 401, route
+            assert post_status(server, route, KEY_B) not in (401, 500, 502, 503), route
         log = server.stop()
         assert '"msg": "secret reloaded"' in log and "session-old" not in log and KEY_B not in log
     finally:
