@@ -24,6 +24,7 @@ from collector.receiver import Receiver
 from collector.wal.log import WriteAheadLog
 from otelhouse.config import CollectorSettings, Settings
 from otelhouse.health import READY_CHECKS_KEY, READY_INFO_KEY, add_health_routes
+from otelhouse.secrets import Lookup
 from storage import Store
 from storage.writer import write_payloads
 
@@ -123,10 +124,13 @@ def _async_close(receiver: Receiver) -> Stopper:
     return close
 
 
-async def start_collector(settings: Settings, store: Store, stoppers: list[Stopper]) -> web.Application:
+async def start_collector(
+    settings: Settings, store: Store, stoppers: list[Stopper], secrets: Lookup | None = None
+) -> web.Application:
     """Start the pipeline and the gRPC server; return the HTTP app for the caller to serve.
 
-    Appends to `stoppers` what must run at shutdown, in start order (run in reverse).
+    Appends to `stoppers` what must run at shutdown, in start order (run in reverse). `secrets` gives
+    the ingest keys current at each request.
     """
     c = settings.collector
     metrics = CollectorMetrics()
@@ -148,7 +152,7 @@ async def start_collector(settings: Settings, store: Store, stoppers: list[Stopp
     if wal is not None:
         # what was accepted before a crash is stored before anything new is accepted
         await wal.replayed()
-    receiver = Receiver.from_settings(settings, pipeline, metrics)
+    receiver = Receiver.from_settings(settings, pipeline, metrics, secrets)
     stoppers.append(_async_close(receiver))
     if c.grpc_enabled:
         server, port = await start_grpc_server(receiver, c)

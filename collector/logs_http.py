@@ -77,7 +77,7 @@ def resource_header(value: str | None) -> tuple[Attribute, ...]:
 
 def _authorize(request: web.Request, receiver: Receiver) -> None:
     try:
-        check_key(presented_key(request.headers), receiver.api_keys)
+        check_key(presented_key(request.headers), receiver.api_keys())
     except Unauthenticated:
         receiver.metrics.auth_failures.labels("http").inc()
         raise

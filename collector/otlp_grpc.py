@@ -98,7 +98,7 @@ def _export_handler(receiver: Receiver, signal: Signal, limits: GrpcLimits) -> H
         try:
             try:
                 check_key(
-                    bearer_or_api_key(metadata.get("authorization"), metadata.get("x-api-key")), receiver.api_keys
+                    bearer_or_api_key(metadata.get("authorization"), metadata.get("x-api-key")), receiver.api_keys()
                 )
             except Unauthenticated:
                 receiver.metrics.auth_failures.labels("grpc").inc()

@@ -124,7 +124,7 @@ async def _export(request: web.Request, receiver: Receiver, signal: Signal, fmt:
     try:
         check_key(
             bearer_or_api_key(request.headers.get("Authorization"), request.headers.get("X-API-Key")),
-            receiver.api_keys,
+            receiver.api_keys(),
         )
     except Unauthenticated:
         receiver.metrics.auth_failures.labels("http").inc()

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from collector.otlp.model import DecodeResult, Payload, Route, Signal
 from collector.pipeline import Pipeline, Refused
 from collector.transport import decompress
 from otelhouse.config import Settings
+from otelhouse.secrets import Lookup, fixed
 
 log = logging.getLogger(__name__)
 # Bodies above this are decoded in a worker thread so one large request cannot stall the event loop.
@@ -53,7 +55,7 @@ class Receiver:
 
     pipeline: Pipeline
     metrics: CollectorMetrics
-    api_keys: tuple[str, ...]
+    api_keys: Callable[[], tuple[str, ...]]  # read per request: a key removed from its file is refused at once
     native_decode: bool = True
     limits: Limits = DEFAULT_LIMITS
     max_concurrent: int = 128
@@ -67,13 +69,16 @@ class Receiver:
         self.metrics.body_bytes_held.set_function(lambda: self.budget.held)
 
     @classmethod
-    def from_settings(cls, settings: Settings, pipeline: Pipeline, metrics: CollectorMetrics) -> Receiver:
-        """A receiver with the configured ingest keys, route and limits."""
+    def from_settings(
+        cls, settings: Settings, pipeline: Pipeline, metrics: CollectorMetrics, secrets: Lookup | None = None
+    ) -> Receiver:
+        """A receiver with the configured ingest keys (current ones from `secrets`), route and limits."""
         c = settings.collector
+        current = secrets or fixed(settings)
         return cls(
             pipeline,
             metrics,
-            c.api_keys,
+            lambda: current("collector.api_keys"),
             c.native_decode,
             limits_from(settings),
             c.max_concurrent_requests,

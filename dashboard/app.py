@@ -14,6 +14,7 @@ from dashboard.kpi_checks import warn_unknown_metrics
 from dashboard.respond import errors
 from otelhouse.config import Settings
 from otelhouse.health import add_health_routes
+from otelhouse.secrets import Lookup
 from otelhouse.stakeholders import Stakeholders, load_stakeholders
 from storage import Store
 
@@ -53,9 +54,15 @@ ROUTES = [
 
 
 def create_app(
-    settings: Settings, store: Store, stakeholders: Stakeholders | None = None, auth: AuthState | None = None
+    settings: Settings,
+    store: Store,
+    stakeholders: Stakeholders | None = None,
+    auth: AuthState | None = None,
+    secrets: Lookup | None = None,
 ) -> web.Application:
     """Build the dashboard on a store; every request passes the authorization middleware.
+
+    `secrets` gives the session keys current at each request (they rotate); without it, the loaded ones.
 
     An invalid stakeholders file raises StakeholdersError.
     """
@@ -63,7 +70,7 @@ def create_app(
     app[SETTINGS_KEY] = settings
     book = stakeholders or load_stakeholders(settings.dashboard.stakeholders_file)
     app[STAKEHOLDERS_KEY] = book
-    app[AUTH_KEY] = auth or build_auth(settings, lambda: book.names)
+    app[AUTH_KEY] = auth or build_auth(settings, lambda: book.names, current=secrets)
     app.on_response_prepare.append(add_security_headers)
     app[JINJA_KEY] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(default=True)

@@ -138,8 +138,10 @@ def run(argv: list[str] | None = None) -> int:
             return _demo(args)
         if args.command == "config":
             from otelhouse.config.show import render_settings
+            from otelhouse.secrets import SecretFiles
 
-            sys.stdout.write(render_settings(load_settings()))
+            settings = load_settings()
+            sys.stdout.write(render_settings(settings, SecretFiles(settings).describe()))
             return 0
         if args.command in auth_cli.COMMANDS:
             # an administrator's tool: it needs the users file, not the server's secrets

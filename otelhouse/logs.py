@@ -28,8 +28,13 @@ class Redactor(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
+        self.secrets: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Hide these secrets too (one list swap, so a line being logged sees the old or the new list)."""
         # longest first, so a secret that contains another is hidden whole
-        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self.secrets = sorted({*self.secrets, *(s for s in secrets if len(s) >= 4)}, key=len, reverse=True)
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
@@ -152,6 +157,14 @@ class TextFormatter(logging.Formatter):
         elif record.exc_text:
             line += "\n" + record.exc_text
         return line
+
+
+def redact_also(secrets: Iterable[str]) -> None:
+    """Hide more secrets (a rotated one) in every log line from now on."""
+    for handler in logging.getLogger().handlers:
+        for redactor in handler.filters:
+            if isinstance(redactor, Redactor):
+                redactor.add(secrets)
 
 
 def configure_logging(

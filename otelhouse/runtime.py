@@ -13,6 +13,8 @@ from aiohttp import web
 
 from otelhouse.config import Settings
 from otelhouse.health import READY_CHECKS_KEY
+from otelhouse.logs import redact_also
+from otelhouse.secrets import SecretFiles, SecretsCollector
 from otelhouse.stakeholders import Stakeholders, load_stakeholders
 from storage import Store
 
@@ -59,15 +61,20 @@ async def _serve_app(runner: web.AppRunner, host: str, port: int, running: Runni
 
 
 async def start_parts(
-    settings: Settings, store: Store, parts: Iterable[str], stakeholders: Stakeholders | None = None
+    settings: Settings,
+    store: Store,
+    parts: Iterable[str],
+    stakeholders: Stakeholders | None = None,
+    secrets: SecretFiles | None = None,
 ) -> Running:
     """Start the named parts on the shared store; return what to stop later.
 
-    If one part cannot start, what did start is stopped again before the error goes up.
+    With `secrets`, the parts use the secrets current at each use (they rotate). If one part cannot
+    start, what did start is stopped again before the error goes up.
     """
     running = Running()
     try:
-        await _start(settings, store, set(parts), running, stakeholders)
+        await _start(settings, store, set(parts), running, stakeholders, secrets or SecretFiles(settings))
     except BaseException:
         await stop_parts(running)
         raise
@@ -79,7 +86,12 @@ def _plain_runner(app: web.Application) -> web.AppRunner:
 
 
 async def _start(
-    settings: Settings, store: Store, parts: set[str], running: Running, stakeholders: Stakeholders | None
+    settings: Settings,
+    store: Store,
+    parts: set[str],
+    running: Running,
+    stakeholders: Stakeholders | None,
+    secrets: SecretFiles,
 ) -> None:
     from collector.app import METRICS_KEY, collector_runner, start_collector
     from collector.otlp_grpc import GrpcBindError
@@ -94,14 +106,15 @@ async def _start(
         raise StartupError(f"dashboard: {problem}")
     retention = collector_app = None
     if "retention" in parts and settings.retention.enabled:
-        retention = start_retention(settings, store)
+        retention = start_retention(settings, store, secrets.current)
         running.stoppers.append(_async(retention.stop))
         log.info("retention scheduler running", extra={"part": "retention"})
     if "collector" in parts:
         try:
-            app = collector_app = await start_collector(settings, store, running.stoppers)
+            app = collector_app = await start_collector(settings, store, running.stoppers, secrets.current)
         except GrpcBindError as exc:
             raise bind_problem(exc, c.host, c.grpc_port, "collector.grpc_port") from None
+        app[METRICS_KEY].registry.register(SecretsCollector(secrets))
         if retention is not None:
             app[METRICS_KEY].registry.register(RetentionCollector(retention.health))
             _add_ready_check(app, retention.health.problem)
@@ -109,7 +122,7 @@ async def _start(
             collector_runner(app, settings), c.host, c.http_port, running, "collector", "collector.http_port"
         )
     if "dashboard" in parts:
-        app = create_dashboard(settings, store, stakeholders)
+        app = create_dashboard(settings, store, stakeholders, secrets=secrets.current)
         if collector_app is not None:  # the dashboard's login and refusal counters join the collector's /metrics
             collector_app[METRICS_KEY].registry.register(app[AUTH_KEY].metrics.registry)
         if retention is not None:
@@ -152,12 +165,15 @@ async def serve(settings: Settings, parts: Iterable[str], no_demo: bool = False)
     parts = tuple(parts)
     # an invalid stakeholders file stops start-up before anything opens (StakeholdersError names the place)
     stakeholders = load_stakeholders(settings.dashboard.stakeholders_file) if "dashboard" in parts else None
-    store = await asyncio.to_thread(Store.open, settings)
+    secrets = SecretFiles(settings)
+    secrets.on_change.append(lambda _key, value: redact_also(value if isinstance(value, tuple) else (value,)))
+    store = await asyncio.to_thread(Store.open, settings, secrets.current)
+    watcher = asyncio.create_task(secrets.watch())
     try:
         applied = await asyncio.to_thread(store.migrate)
         if applied:
             log.info("schema migrated", extra={"applied": ",".join(applied)})
-        running = await start_parts(settings, store, parts, stakeholders)
+        running = await start_parts(settings, store, parts, stakeholders, secrets)
         demo = None
         if "collector" in running.ports and demo_wanted(settings, no_demo):
             demo = DemoProcess(collector_endpoint(settings, running.ports["collector"]))
@@ -165,6 +181,7 @@ async def serve(settings: Settings, parts: Iterable[str], no_demo: bool = False)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: secrets.poll(force=True))  # re-read every secret file now
         log.info("otelhouse ready", extra={"env": settings.env, "store": store.target.describe()})
         await stop.wait()
         log.info("stopping")
@@ -172,5 +189,6 @@ async def serve(settings: Settings, parts: Iterable[str], no_demo: bool = False)
             await asyncio.to_thread(demo.stop)
         await stop_parts(running)
     finally:
+        watcher.cancel()
         await asyncio.to_thread(store.close)
     log.info("stopped")

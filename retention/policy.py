@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 
 from otelhouse.config import RetentionSettings
 from otelhouse.config.validate import parse_service_hot_days
+from otelhouse.secrets import Lookup
 from storage.queries.archives import Location
 from storage.schema import METRIC_KINDS, ROLLING_SUFFIX
 
@@ -73,27 +75,44 @@ def policies(r: RetentionSettings) -> dict[str, Policy]:
     }
 
 
+def _no_credentials() -> tuple[str, str]:
+    return ("", "")
+
+
 @dataclass(frozen=True)
 class ArchiveRoot:
     """The archive location: a local folder or an S3-compatible bucket prefix, with its credentials."""
 
     root: str
-    key_id: str = ""
-    secret: str = ""
+    # (access key id, secret key) current now: read at each call, so rotated credentials apply at once
+    credentials: Callable[[], tuple[str, str]] = field(default=_no_credentials, compare=False)
 
     @classmethod
-    def from_settings(cls, r: RetentionSettings) -> ArchiveRoot:
-        if r.archive_url:
-            return cls(r.archive_url.rstrip("/"), r.s3_access_key_id, r.s3_secret_access_key)
-        return cls(os.path.abspath(r.archive_dir))
+    def from_settings(cls, r: RetentionSettings, secrets: Lookup | None = None) -> ArchiveRoot:
+        """The root of [retention]; `secrets` gives the S3 credentials current at each call."""
+        if not r.archive_url:
+            return cls(os.path.abspath(r.archive_dir))
+        current = secrets or (lambda key: getattr(r, key.partition(".")[2]))
+        return cls(
+            r.archive_url.rstrip("/"),
+            lambda: (current("retention.s3_access_key_id"), current("retention.s3_secret_access_key")),
+        )
+
+    @property
+    def key_id(self) -> str:
+        return self.credentials()[0]
+
+    @property
+    def secret(self) -> str:
+        return self.credentials()[1]
 
     @property
     def is_s3(self) -> bool:
         return self.root.startswith(("http://", "https://"))
 
     def location(self, url: str) -> Location:
-        """Return the Location of a file under this root (with credentials for S3)."""
-        return Location(url, self.key_id, self.secret) if self.is_s3 else Location(url)
+        """Return the Location of a file under this root (with the current credentials for S3)."""
+        return Location(url, *self.credentials()) if self.is_s3 else Location(url)
 
     def part_url(self, table: str, kind: str, start: date, part: int) -> str:
         """Return where part `part` of a table's period is written."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from otelhouse.config import Settings
 from otelhouse.folderlock import FolderBusy, FolderLock
+from otelhouse.secrets import Lookup
 from retention.archiver import Archiver, Fault
 from retention.periods import hot_cutoff, local_midnight_ns
 from retention.plan import Action, Cleanup, Compact, Expire, Resume, Roll, ServiceRoll, due
@@ -60,10 +61,11 @@ class Roller:
         clock: Clock = utc_now,
         fault: Fault | None = None,
         progress: Callable[[int, int, str], None] | None = None,
+        secrets: Lookup | None = None,
     ) -> None:
         r = settings.retention
         self.policies = policies(r)
-        self.root = ArchiveRoot.from_settings(r)
+        self.root = ArchiveRoot.from_settings(r, secrets)
         self.archiver = Archiver(store, self.root, fault)
         self.lock = FolderLock(r.state_dir)
         self.clock = clock

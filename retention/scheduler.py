@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from otelhouse.config import Settings
+from otelhouse.secrets import Lookup
 from retention.health import RetentionHealth
 from retention.roller import Roller, RollerBusy
 from storage import Store
@@ -81,8 +82,8 @@ class RetentionService:
             log.info("retention run done", extra={"steps": len(report.done), "rows_archived": report.rows_archived})
 
 
-def start_retention(settings: Settings, store: Store) -> RetentionService:
-    """Start the scheduled roller on a store (its catch-up run begins at once)."""
-    service = RetentionService(Roller(settings, store), settings.retention.timezone)
+def start_retention(settings: Settings, store: Store, secrets: Lookup | None = None) -> RetentionService:
+    """Start the scheduled roller on a store (its catch-up run begins at once); S3 credentials from `secrets`."""
+    service = RetentionService(Roller(settings, store, secrets=secrets), settings.retention.timezone)
     service.start()
     return service

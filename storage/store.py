@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import dataclasses
 import logging
 import os
 import threading
@@ -16,6 +17,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from otelhouse.config import Settings
 from otelhouse.folderlock import FolderLock
+from otelhouse.secrets import Lookup, fixed
 from storage.connect import lock_data_folder, open_client, translate
 from storage.errors import StoreError, StoreUnavailable
 from storage.migrate import apply_migrations, pending_migrations
@@ -55,8 +57,15 @@ def schema_options(settings: Settings, database: str) -> SchemaOptions:
 class Store:
     """Clients for one ClickHouse target, a client per thread since a client runs one call at a time."""
 
-    def __init__(self, target: Target, opts: SchemaOptions, connect_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        target: Target,
+        opts: SchemaOptions,
+        connect_timeout_s: float = 10.0,
+        password: Callable[[], str] | None = None,
+    ) -> None:
         self.target = target
+        self._password = password  # the current one, read as each client opens (secrets rotate)
         self.opts = opts
         self.database = opts.database
         self._timeout = connect_timeout_s
@@ -66,10 +75,16 @@ class Store:
         self._lock: FolderLock | None = None
 
     @classmethod
-    def open(cls, settings: Settings) -> Store:
-        """Open the store named by the settings; raise StoreError saying what is wrong."""
+    def open(cls, settings: Settings, secrets: Lookup | None = None) -> Store:
+        """Open the store named by the settings; raise StoreError saying what is wrong.
+
+        With `secrets`, each new client uses the ClickHouse password current then.
+        """
         target = parse_target(settings.clickhouse)
-        store = cls(target, schema_options(settings, target.database), settings.clickhouse.connect_timeout_s)
+        current = secrets or fixed(settings)
+        password = (lambda: current("clickhouse.password")) if settings.clickhouse.password else None
+        opts = schema_options(settings, target.database)
+        store = cls(target, opts, settings.clickhouse.connect_timeout_s, password)
         if target.kind == "chdb":
             store._lock = lock_data_folder(target.path)
         try:
@@ -80,15 +95,26 @@ class Store:
         log.info("store opened", extra={"store": target.describe()})
         return store
 
+    def current_target(self) -> Target:
+        """Return the target with the password to use now."""
+        return self.target if self._password is None else dataclasses.replace(self.target, password=self._password())
+
     def client(self) -> Client:
-        """Return this thread's client, opening it on first use."""
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = open_client(self.target, self._timeout)
-            self._local.client = client
-            with self._guard:
-                self._clients.append(client)
-        return client
+        """Return this thread's client, opening it on first use and again once the password has changed."""
+        target = self.current_target()
+        client, password = getattr(self._local, "client", (None, ""))
+        if client is not None and password == target.password:
+            return client
+        fresh = open_client(target, self._timeout)
+        self._local.client = (fresh, target.password)
+        with self._guard:
+            self._clients.append(fresh)
+            if client is not None:
+                self._clients.remove(client)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+        return fresh
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:

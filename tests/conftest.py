@@ -5,6 +5,7 @@ chDB opens one data path per process, so tests share one path and isolate by dat
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def serve_env(clickhouse_url: str, wal_dir: Path, http: int, grpc: int, dashboard: int) -> dict[str, str]:
+    """The environment of an `otelhouse serve` subprocess on loopback: no demo, no retention, JSON logs."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("OTELHOUSE_")},
+        "OTELHOUSE_CLICKHOUSE_URL": clickhouse_url,
+        "OTELHOUSE_COLLECTOR_WAL_DIR": str(wal_dir),
+        "OTELHOUSE_COLLECTOR_HOST": "127.0.0.1",
+        "OTELHOUSE_COLLECTOR_HTTP_PORT": str(http),
+        "OTELHOUSE_COLLECTOR_GRPC_PORT": str(grpc),
+        "OTELHOUSE_COLLECTOR_BATCH_AGE_MS": "50",
+        "OTELHOUSE_DASHBOARD_HOST": "127.0.0.1",
+        "OTELHOUSE_DASHBOARD_PORT": str(dashboard),
+        "OTELHOUSE_RETENTION_ENABLED": "false",
+        "OTELHOUSE_DEMO_ENABLED": "false",
+        "OTELHOUSE_LOG_FORMAT": "json",
+    }
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -55,6 +55,22 @@ class Signer:
     def csrf_ok(self, sid: str, token: str) -> bool:
         """Say whether a form's CSRF token belongs to the session (under any key)."""
         return bool(sid and token) and any(hmac.compare_digest(token, self._mac(k, "csrf:" + sid)) for k in self._keys)
+
+
+class KeyRing:
+    """The Signer of the keys listed now: rebuilt when they change, so rotated keys apply at once."""
+
+    def __init__(self, keys: Callable[[], Sequence[str]]) -> None:
+        self._keys = keys
+        self._built: tuple[tuple[str, ...], Signer] | None = None
+
+    def signer(self) -> Signer:
+        """Return the Signer for the current keys."""
+        keys = tuple(self._keys())
+        built = self._built
+        if built is None or built[0] != keys:
+            built = self._built = (keys, Signer(keys))  # one swap: a concurrent caller sees old or new
+        return built[1]
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from dashboard.auth.access import stakeholder_names
 from dashboard.auth.accounts import AccountsFile
 from dashboard.auth.metrics import AuthMetrics
 from dashboard.auth.ratelimit import FailureLimiter
-from dashboard.auth.signing import Signer
+from dashboard.auth.signing import KeyRing, Signer
 from otelhouse.config import AuthSettings, Settings
+from otelhouse.secrets import Lookup, fixed
 
 log = logging.getLogger(__name__)
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -28,13 +29,18 @@ class AuthState:
     settings: AuthSettings
     env: str
     accounts: AccountsFile
-    signer: Signer
+    keyring: KeyRing
     per_user: FailureLimiter
     per_address: FailureLimiter
     metrics: AuthMetrics
     stakeholders: Callable[[], Iterable[str]]
     trusted: tuple[Network, ...]
     clock: Callable[[], float] = time.time  # wall clock: a cookie's expiry is a date
+
+    @property
+    def signer(self) -> Signer:
+        """The Signer of the session keys listed now (they rotate)."""
+        return self.keyring.signer()
 
     def open_mode(self) -> bool:
         """Development with no users (and no proxy identity): everyone is admin, with a banner saying so."""
@@ -66,19 +72,26 @@ def build_auth(
     stakeholders: Callable[[], Iterable[str]] | None = None,
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
+    current: Lookup | None = None,
 ) -> AuthState:
-    """Build the state from [auth] settings; keys are random per start when none are configured."""
+    """Build the state from [auth] settings; keys are random per start when none are configured.
+
+    With `current`, the session keys listed now sign and verify (they rotate while the server runs).
+    """
     a = settings.auth
-    keys = a.session_keys
-    if not keys:
-        keys = (secrets.token_hex(32),)
+    if a.session_keys:
+        lookup = current or fixed(settings)
+        keyring = KeyRing(lambda: lookup("auth.session_keys"))
+    else:
+        random_key = (secrets.token_hex(32),)
+        keyring = KeyRing(lambda: random_key)
         if settings.env != "development":
             log.warning("auth.session_keys is not set: sessions end when the dashboard restarts")
     return AuthState(
         settings=a,
         env=settings.env,
         accounts=AccountsFile(Path(a.users_file)),
-        signer=Signer(keys),
+        keyring=keyring,
         per_user=FailureLimiter(a.login_failures_per_user, a.login_window_s, monotonic),
         per_address=FailureLimiter(a.login_failures_per_address, a.login_window_s, monotonic),
         metrics=AuthMetrics(),

@@ -20,6 +20,7 @@ PREFIX = "OTELHOUSE_"
 # Variables that choose how to load rather than what to set.
 CONTROL_VARIABLES = {"OTELHOUSE_ENV", "OTELHOUSE_CONFIG"}
 DEFAULT_FILE = "otelhouse.toml"
+SECRET_FILE = "secret file "  # the source of a value read from a file named by OTELHOUSE_*_FILE
 
 
 def env_name(section: str, key: str) -> str:
@@ -110,6 +111,14 @@ def _known_variables() -> list[str]:
     return names
 
 
+def parse_text(section: str, key: str, text: str, where: str) -> Any:
+    """Parse an environment variable's or secret file's text as `[section] key`; raise ConfigError naming `where`."""
+    field = section_fields(section)[key]
+    # a structured setting (scrape jobs) has its own parser; the rest are typed by their default
+    parse = field.metadata.get("parse")
+    return parse(text, where) if parse else coerce.from_text(text, field.default, where)
+
+
 def _env_layers(environ: Mapping[str, str]) -> dict[tuple[str, str], tuple[Any, str]]:
     plain: dict[tuple[str, str], tuple[Any, str]] = {}
     files: dict[tuple[str, str], tuple[Any, str]] = {}
@@ -120,17 +129,14 @@ def _env_layers(environ: Mapping[str, str]) -> dict[tuple[str, str], tuple[Any, 
         if target is None:
             raise ConfigError(f"unknown environment variable {name}{_did_you_mean(name, _known_variables())}")
         section, key, is_file = target
-        field = section_fields(section)[key]
-        # a structured setting (scrape jobs) has its own parser; the rest are typed by their default
-        parse = field.metadata.get("parse") or (lambda raw, where, d=field.default: coerce.from_text(raw, d, where))
         if is_file:
             try:
                 content = Path(text).read_text()
             except OSError as exc:
                 raise ConfigError(f"{name} names {text}, which cannot be read: {exc.strerror}") from None
-            files[(section, key)] = (parse(content, f"{name} ({text})"), f"secret file {text}")
+            files[(section, key)] = (parse_text(section, key, content, f"{name} ({text})"), SECRET_FILE + text)
         else:
-            plain[(section, key)] = (parse(text, name), f"env {name}")
+            plain[(section, key)] = (parse_text(section, key, text, name), f"env {name}")
     return {**plain, **files}
 
 

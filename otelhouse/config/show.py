@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from otelhouse.config.loader import env_name
@@ -32,8 +33,9 @@ def _shown(value: Any, secret: bool) -> Any:
     return REDACTED if value else ""
 
 
-def render_settings(s: Settings) -> str:
-    """Return the effective settings as commented TOML that never shows a secret."""
+def render_settings(s: Settings, notes: Mapping[str, str] | None = None) -> str:
+    """Return the effective settings as commented TOML that never shows a secret; `notes` add to a
+    setting's comment ("section.key" -> text, e.g. when a secret file was loaded)."""
     lines = [f"# environment: {s.env} (OTELHOUSE_ENV)"]
     for section in SECTIONS:
         lines += ["", f"[{section}]"]
@@ -46,6 +48,8 @@ def render_settings(s: Settings) -> str:
             variable = env_name(section, f.name)
             # a value from the environment already names its variable
             where = source if variable in source else f"{source}; {variable}"
+            if notes and f"{section}.{f.name}" in notes:
+                where += f"; {notes[f'{section}.{f.name}']}"
             lines.append(f"{f.name} = {_render(value)}  # {where}")
     return "\n".join(lines) + "\n"
 

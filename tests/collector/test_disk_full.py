@@ -22,7 +22,7 @@ import pytest
 
 from tests.collector.crash.sender import SPANS, request, send_http, span_id
 from tests.collector.test_crash import ROOT, start_collector
-from tests.conftest import free_port
+from tests.conftest import free_port, serve_env
 from tests.otelhouse.test_cli import wait_http
 
 
@@ -41,20 +41,7 @@ def test_store_disk_full_then_freed(tmp_path: Path) -> None:
     chdb.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(chdb)], check=True)
     http, grpc_port, dash = free_port(), free_port(), free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OTELHOUSE_")},
-        "OTELHOUSE_CLICKHOUSE_URL": f"chdb://{chdb}/data",
-        "OTELHOUSE_COLLECTOR_WAL_DIR": str(tmp_path / "wal"),
-        "OTELHOUSE_COLLECTOR_HOST": "127.0.0.1",
-        "OTELHOUSE_COLLECTOR_HTTP_PORT": str(http),
-        "OTELHOUSE_COLLECTOR_GRPC_PORT": str(grpc_port),
-        "OTELHOUSE_COLLECTOR_BATCH_AGE_MS": "50",
-        "OTELHOUSE_DASHBOARD_HOST": "127.0.0.1",
-        "OTELHOUSE_DASHBOARD_PORT": str(dash),
-        "OTELHOUSE_RETENTION_ENABLED": "false",
-        "OTELHOUSE_DEMO_ENABLED": "false",
-        "OTELHOUSE_LOG_FORMAT": "json",
-    }
+    env = serve_env(f"chdb://{chdb}/data", tmp_path / "wal", http, grpc_port, dash)
     url = f"http://127.0.0.1:{http}"
     filler = chdb / "filler"
     acked: list[int] = []
