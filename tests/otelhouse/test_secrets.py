@@ -237,12 +237,12 @@ def test_s3_credentials_are_read_at_each_call(tmp_path: Path) -> None:
     )
     secrets = SecretFiles(settings)
     root = ArchiveRoot.from_settings(settings.retention, secrets.current)
-    assert (root.key_id, root.secret) == ("AKIA-OLD", "secret-old")
+    assert root.credentials() == ("AKIA-OLD", "secret-old")
     replace_by_rename(key_id, "AKIA-NEW")
     replace_by_rename(secret, "secret-new")
     assert sorted(secrets.poll()) == ["retention.s3_access_key_id", "retention.s3_secret_access_key"]
     location = root.location(f"{root.root}/x.parquet")
-    assert (root.key_id, root.secret) == ("AKIA-NEW", "secret-new")
+    assert root.credentials() == ("AKIA-NEW", "secret-new")
     assert (location.key_id, location.secret) == ("AKIA-NEW", "secret-new")
     fixed_root = ArchiveRoot.from_settings(settings.retention)  # without a watcher: the values loaded at start
-    assert (fixed_root.key_id, fixed_root.secret) == ("AKIA-OLD", "secret-old")
+    assert fixed_root.credentials() == ("AKIA-OLD", "secret-old")
