@@ -16,14 +16,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from otelhouse.config import ConfigError, Settings
-from otelhouse.config.loader import SECRET_FILE, env_name, parse_text
+from otelhouse.config.loader import SECRET_FILE, env_name, parse_text, read_secret_file
 from otelhouse.config.model import SECTIONS
 from otelhouse.config.validate import validate
 
@@ -158,7 +157,7 @@ class SecretFiles:
                 return entry
             if not force and self._failed.get(entry.key, (None, ""))[0] == stamp:
                 return None  # still the file refused last time
-            text = Path(stamp[0]).read_text()
+            text = read_secret_file(stamp[0])  # bounded in size; not UTF-8 is refused like unreadable
             if file_stamp(entry.path) != stamp:
                 return None  # changed while read: the next poll reads it whole
             value = parse_secret(

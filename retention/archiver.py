@@ -380,7 +380,7 @@ class Archiver:
     def remove(self, m: Manifest, status: str) -> None:
         """Delete an archive's file (and sidecar), then record it as gone."""
         if self.root.is_s3:
-            delete_object(m.location, self.root.key_id, self.root.secret)
+            delete_object(m.location, *self.root.credentials())  # one read: a matching pair
         else:
             durable.remove(Path(m.location))
             durable.remove(Path(m.location).with_suffix(".json"))

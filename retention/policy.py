@@ -99,14 +99,6 @@ class ArchiveRoot:
         )
 
     @property
-    def key_id(self) -> str:
-        return self.credentials()[0]
-
-    @property
-    def secret(self) -> str:
-        return self.credentials()[1]
-
-    @property
     def is_s3(self) -> bool:
         return self.root.startswith(("http://", "https://"))
 

@@ -109,7 +109,7 @@ class Store:
         self._local.client = (fresh, target.password)
         with self._guard:
             self._clients.append(fresh)
-            if client is not None:
+            if client in self._clients:  # not after a close() on another thread emptied the list
                 self._clients.remove(client)
         if client is not None:
             with contextlib.suppress(Exception):

@@ -15,14 +15,15 @@ from grafana.boards.model import (
     scope_variables,
     sql_target,
     sql_variable,
+    text_value,
     textbox,
 )
 
 UID = "otelhouse-logs"
 SEVERITY = "$__conditionalAll(SeverityText IN (${severity}), $severity)"
 # lower(Body) carries a token index; a constant pattern lets ClickHouse skip granules with it
-SEARCH = "$__conditionalAll(lower(Body) LIKE lower(concat('%', ${search:sqlstring}, '%')), $search)"
-TRACE = "$__conditionalAll(TraceId = ${trace_id:sqlstring}, $trace_id)"
+SEARCH = f"$__conditionalAll(lower(Body) LIKE lower(concat('%', {text_value('search')}, '%')), $search)"
+TRACE = f"$__conditionalAll(TraceId = {text_value('trace_id')}, $trace_id)"
 TO_SERVICE_TRACES = "/d/otelhouse-traces/traces?var-service=${__value.raw}&${__url_time_range}"
 TO_TRACE = "/d/otelhouse-traces/traces?var-trace_id=${__value.raw}&${__url_time_range}"
 WHERE = f"$__timeFilter(Timestamp) AND {SCOPE} AND {SEVERITY} AND {SEARCH} AND {TRACE}"

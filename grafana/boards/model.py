@@ -153,6 +153,15 @@ def prom_variable(name: str, label: str, metric: str, label_name: str) -> dict[s
     }
 
 
+def text_value(name: str) -> str:
+    """Return SQL giving a text variable's value as a string that no typed text can end.
+
+    Grafana's sqlstring format only doubles quotes, and ClickHouse also reads backslash escapes, so a value with
+    a backslash could close the string. Percent-encoded, the value is letters, digits and -_.~% only.
+    """
+    return f"decodeURLComponent('${{{name}:percentencode}}')"
+
+
 def textbox(name: str, label: str, description: str) -> dict[str, Any]:
     """Return a free-text variable, empty by default."""
     return {

@@ -15,18 +15,19 @@ from grafana.boards.model import (
     sql_target,
     sql_variable,
     table,
+    text_value,
     textbox,
 )
 
 UID = "otelhouse-traces"
 OPERATION = "$__conditionalAll(SpanName IN (${operation}), $operation)"
 STATUS = "$__conditionalAll(StatusCode IN (${status}), $status)"
-MIN_MS = "$__conditionalAll(Duration >= toUInt64OrZero(${min_ms:sqlstring}) * 1000000, $min_ms)"
+MIN_MS = f"$__conditionalAll(Duration >= toUInt64OrZero({text_value('min_ms')}) * 1000000, $min_ms)"
 WHERE = f"$__timeFilter(Timestamp) AND {SCOPE} AND {OPERATION} AND {STATUS} AND {MIN_MS}"
 # The trace view's columns, as the plugin's own trace-id query names them (src/data/sqlGenerator.ts). The time
 # bounds come from otel_traces_trace_id_ts first, so only the trace's own day parts are read.
-TRACE = """
-WITH ${trace_id:sqlstring} AS wanted,
+TRACE = f"""
+WITH {text_value("trace_id")} AS wanted,
     (SELECT min(Start) FROM otel_traces_trace_id_ts WHERE TraceId = wanted) AS first_seen,
     (SELECT max(End) + 1 FROM otel_traces_trace_id_ts WHERE TraceId = wanted) AS last_seen
 SELECT

@@ -21,6 +21,8 @@ PREFIX = "OTELHOUSE_"
 CONTROL_VARIABLES = {"OTELHOUSE_ENV", "OTELHOUSE_CONFIG"}
 DEFAULT_FILE = "otelhouse.toml"
 SECRET_FILE = "secret file "  # the source of a value read from a file named by OTELHOUSE_*_FILE
+# a secret file holds a password or a few keys; anything larger is a wrong path (a log, a device), not read whole
+MAX_SECRET_FILE_BYTES = 64 << 10
 
 
 def env_name(section: str, key: str) -> str:
@@ -119,6 +121,21 @@ def parse_text(section: str, key: str, text: str, where: str) -> Any:
     return parse(text, where) if parse else coerce.from_text(text, field.default, where)
 
 
+def read_secret_file(path: str) -> str:
+    """Return the text of a file named by an OTELHOUSE_*_FILE variable; raise ConfigError saying why not."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_SECRET_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise ConfigError(f"{path} cannot be read: it is larger than {MAX_SECRET_FILE_BYTES >> 10} KiB")
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} cannot be read: it is not UTF-8 text") from None
+
+
 def _env_layers(environ: Mapping[str, str]) -> dict[tuple[str, str], tuple[Any, str]]:
     plain: dict[tuple[str, str], tuple[Any, str]] = {}
     files: dict[tuple[str, str], tuple[Any, str]] = {}
@@ -131,9 +148,9 @@ def _env_layers(environ: Mapping[str, str]) -> dict[tuple[str, str], tuple[Any, 
         section, key, is_file = target
         if is_file:
             try:
-                content = Path(text).read_text()
-            except OSError as exc:
-                raise ConfigError(f"{name} names {text}, which cannot be read: {exc.strerror}") from None
+                content = read_secret_file(text)
+            except ConfigError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
             files[(section, key)] = (parse_text(section, key, content, f"{name} ({text})"), SECRET_FILE + text)
         else:
             plain[(section, key)] = (parse_text(section, key, text, name), f"env {name}")

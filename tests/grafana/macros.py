@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::(\w+))?\}|\$(\w+)|\[\[(\w+)\]\]")
 _MACRO = re.compile(r"\$__(\w+)")
@@ -79,6 +80,8 @@ def format_value(value: Sequence[str] | str, fmt: str | None) -> str:
         "doublequote": lambda: ",".join(_quote(v, '"', '\\"') for v in many),
         "sqlstring": lambda: ",".join(_quote(v, "'", "''") for v in many),
         "pipe": lambda: "|".join(many),
+        # encodeURIComponentStrict: only letters, digits and -_.~ stay as they are (a list becomes {a,b})
+        "percentencode": lambda: quote(value if isinstance(value, str) else "{" + ",".join(many) + "}", safe=""),
     }
     if fmt not in formats:
         raise ValueError(f"unsupported variable format {fmt!r}")

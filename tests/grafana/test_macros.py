@@ -65,6 +65,10 @@ def test_variables_are_formatted_like_grafana() -> None:
     )
     assert template_variables("${q:sqlstring} ${service:csv} [[env]]", values) == "'it''s' a,b'c prod"
     assert template_variables("$__timeFilter(x) $unknown", values) == "$__timeFilter(x) $unknown"
+    # Grafana's own case (formatRegistry tests), and a quote and a backslash encoded too
+    grafana_case = template_variables("${v:percentencode}", {"v": ["foo()bar BAZ", "test2"]})
+    assert grafana_case == "%7Bfoo%28%29bar%20BAZ%2Ctest2%7D"
+    assert template_variables("${v:percentencode}", {"v": "it's \\ é!*"}) == "it%27s%20%5C%20%C3%A9%21%2A"
 
 
 def test_unknown_macro_or_bad_arguments_fail() -> None:

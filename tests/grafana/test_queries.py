@@ -131,3 +131,23 @@ def test_environment_is_the_new_attribute_or_the_old_one(shop: Shop) -> None:
         )"""
     ).result_rows
     assert sorted(r[0] for r in rows) == ["", "new", "old"]
+
+
+# Typed into a text box (or put in the URL by anyone who may view the board). Grafana's sqlstring would make the
+# first '\'' OR 1=1 --': ClickHouse reads \' as a quote inside the string, so the rest would run as SQL.
+HOSTILE = ("\\' OR 1=1 --", "x') OR 1=1 OR ('", "\\", "%27 $__all {a,b}")
+
+
+@pytest.mark.parametrize("typed", HOSTILE)
+@pytest.mark.parametrize(("name", "panel_id", "ref"), QUERIES)
+def test_text_boxes_cannot_change_the_query(shop: Shop, name: str, panel_id: int, ref: str, typed: str) -> None:
+    """Whatever is typed into the text boxes stays a string: the query runs, and a search for it finds nothing."""
+    board = BOARDS[name]
+    target = next(t for p, t in targets(board) if p["id"] == panel_id and t["refId"] == ref)
+    values, everything = variables(shop.client, board, shop, picked=False)
+    boxes = {v["name"] for v in board["templating"]["list"] if v["type"] == "textbox"}
+    values = {**values, **dict.fromkeys(boxes, typed)}
+    sql = render(target["rawSql"], values, shop.panel, everything)
+    rows = shop.client.query(sql).result_rows
+    if re.search(r"\$\{(search|trace_id)\b", target["rawSql"]):
+        assert rows == [], sql

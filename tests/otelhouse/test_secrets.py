@@ -11,7 +11,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dashboard.auth.signing import KeyRing, Signer
-from otelhouse.config import load_settings
+from otelhouse.config import ConfigError, load_settings
+from otelhouse.config.loader import MAX_SECRET_FILE_BYTES
 from otelhouse.config.show import render_settings
 from otelhouse.secrets import SecretFiles, SecretsCollector
 from retention.policy import ArchiveRoot
@@ -115,6 +116,34 @@ def test_a_bad_new_file_keeps_the_old_value_and_logs_once(
     assert secrets.poll() == [KEYS] and secrets.current(KEYS) == ("key-b",)
 
 
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [(b"key-\xff\n", "not UTF-8"), (b"k" * (MAX_SECRET_FILE_BYTES + 1), "larger than")],
+    ids=["not-utf8", "too-large"],
+)
+def test_a_bad_file_is_refused_and_the_others_still_rotate(
+    tmp_path: Path, bad: bytes, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The keys file (polled first) is refused without stopping the session keys' reload in the same poll."""
+    session = tmp_path / "session_keys"
+    session.write_text("session-old")
+    secrets, path = watcher(tmp_path, OTELHOUSE_AUTH_SESSION_KEYS_FILE=str(session))
+    assert list(secrets.loaded()) == [KEYS, "auth.session_keys"]
+    path.write_bytes(bad)
+    replace_by_rename(session, "session-new")
+    with caplog.at_level(logging.ERROR, logger="otelhouse.secrets"):
+        assert secrets.poll() == ["auth.session_keys"]
+    assert secrets.current(KEYS) == ("key-a",) and secrets.current("auth.session_keys") == ("session-new",)
+    assert secrets.errors[KEYS] == 1 and [why in r.getMessage() for r in caplog.records] == [True]
+
+
+def test_a_too_large_file_is_refused_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "api_keys"
+    path.write_bytes(b"k" * (MAX_SECRET_FILE_BYTES + 1))
+    with pytest.raises(ConfigError, match=r"OTELHOUSE_COLLECTOR_API_KEYS_FILE: .* is larger than 64 KiB"):
+        load_settings({"OTELHOUSE_COLLECTOR_API_KEYS_FILE": str(path)})
+
+
 def test_forced_reload_reads_a_change_polling_cannot_see(tmp_path: Path) -> None:
     """SIGHUP's path: a same-size rewrite that also restores an old mtime leaves an equal stamp."""
     secrets, path = watcher(tmp_path)
@@ -208,12 +237,12 @@ def test_s3_credentials_are_read_at_each_call(tmp_path: Path) -> None:
     )
     secrets = SecretFiles(settings)
     root = ArchiveRoot.from_settings(settings.retention, secrets.current)
-    assert (root.key_id, root.secret) == ("AKIA-OLD", "secret-old")
+    assert root.credentials() == ("AKIA-OLD", "secret-old")
     replace_by_rename(key_id, "AKIA-NEW")
     replace_by_rename(secret, "secret-new")
     assert sorted(secrets.poll()) == ["retention.s3_access_key_id", "retention.s3_secret_access_key"]
     location = root.location(f"{root.root}/x.parquet")
-    assert (root.key_id, root.secret) == ("AKIA-NEW", "secret-new")
+    assert root.credentials() == ("AKIA-NEW", "secret-new")
     assert (location.key_id, location.secret) == ("AKIA-NEW", "secret-new")
     fixed_root = ArchiveRoot.from_settings(settings.retention)  # without a watcher: the values loaded at start
-    assert (fixed_root.key_id, fixed_root.secret) == ("AKIA-OLD", "secret-old")
+    assert fixed_root.credentials() == ("AKIA-OLD", "secret-old")
