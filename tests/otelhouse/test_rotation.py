@@ -336,3 +336,54 @@ def test_session_keys_rotate_and_sighup_reloads_at_once(tmp_path: Path) -> None:
         if server.proc.poll() is None:
             server.proc.kill()
     print(f"old session key refused {refused_after:.2f} s after removal; SIGHUP applied in {sighup_took:.2f} s")
+
+
+def loaded_at(server: Server, setting: str) -> float:
+    """When the running server last loaded a secret, from its /metrics (0 if not listed)."""
+    name = "otelhouse_secret_loaded_timestamp_seconds"
+    for line in requests.get(f"{server.http}/metrics", timeout=30).text.splitlines():
+        if line.startswith(f'{name}{{setting="{setting}"}}'):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_store_password_and_s3_credentials_rotate_under_load(tmp_path: Path) -> None:
+    """The ClickHouse password and the S3 key pair are swapped while senders run: every request is 200.
+
+    The embedded engine takes no password, so what this proves is the swap itself under load: the
+    server reloads each file (its /metrics stamp moves), every writer thread opens its next client with
+    the new password, no request fails and everything accepted is stored. That a new client really
+    carries the new password is checked where clients are built (test_secrets.py), with no server here.
+    """
+    folder = tmp_path
+    files = {
+        "clickhouse_password": ("store-password-1", "store-password-2"),
+        "retention_s3_access_key_id": ("AKIAOLD", "AKIANEW"),
+        "retention_s3_secret_access_key": ("s3-secret-old", "s3-secret-new"),
+    }
+    for name, (old, _) in files.items():
+        (folder / name).write_text(old + "\n")
+    server = start_server(folder, **{name: folder / name for name in files})
+    service = "rotate-store"
+    try:
+        settings = {"clickhouse.password", "retention.s3_access_key_id", "retention.s3_secret_access_key"}
+        before = {s: loaded_at(server, s) for s in settings}
+        assert all(before.values()), f"secrets not listed on /metrics: {before}"
+        senders = [Sender(http_sender(server), "", service, 1), Sender(grpc_sender(server), "", service, 2)]
+        threads = run_senders(senders)
+        time.sleep(1.5)
+        for name, (_, new) in files.items():
+            replace_by_rename(folder / name, new + "\n")
+        took = wait_for(lambda: all(loaded_at(server, s) > before[s] for s in settings), BOUND_S + 1)
+        time.sleep(1.5)  # keep sending on the new password
+        stop_senders(senders, threads)
+        answers = [a for s in senders for a in s.answers]
+        assert answers and {a.outcome for a in answers} == {"200"}
+        log = server.stop()
+        assert log.count('"msg": "secret reloaded"') >= len(files)
+        assert not any(new in log for _, new in files.values())
+        assert server.count_spans(service) == len(answers) * SPANS_PER_REQUEST
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+    print(f"store password and S3 keys reloaded {took:.2f} s after the swap; {len(answers)} requests, all 200")
