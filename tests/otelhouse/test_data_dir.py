@@ -61,5 +61,5 @@ def test_data_dir_from_the_file_and_explicit_settings_win(tmp_path: Path, monkey
 
 
 def test_empty_data_dir_is_refused() -> None:
-    with pytest.raises(ConfigError, match="data.dir must name a folder"):
+    with pytest.raises(ConfigError, match=r"data\.dir must name a folder"):
         load_settings({"OTELHOUSE_DATA_DIR": ""})
