@@ -73,12 +73,16 @@ def test_every_replica_is_a_compose_server_with_its_macros() -> None:
         assert "cat /run/secrets/cluster_secret" in service["entrypoint"][-1]
     # the otelhouse parts talk to servers of the cluster
     for part in OTELHOUSE_PARTS:
-        host = re.match(r"http://otelhouse@([^:]+):8123/otel$", SERVICES[part]["environment"]["OTELHOUSE_CLICKHOUSE_URL"])
+        host = re.match(
+            r"http://otelhouse@([^:]+):8123/otel$", SERVICES[part]["environment"]["OTELHOUSE_CLICKHOUSE_URL"]
+        )
         assert host and host.group(1) in servers, part
 
 
 def test_keepers_match_the_configs_and_servers_wait_for_them() -> None:
-    keepers = {name: s for name, s in SERVICES.items() if s.get("image", "").startswith("clickhouse/clickhouse-keeper:")}
+    keepers = {
+        name: s for name, s in SERVICES.items() if s.get("image", "").startswith("clickhouse/clickhouse-keeper:")
+    }
     assert len(keepers) in (1, 3)
     raft = ET.parse(KEEPER_XML).getroot().find("keeper_server/raft_configuration")
     assert {(s.findtext("id"), s.findtext("hostname")) for s in raft.iter("server")} == {
@@ -86,7 +90,7 @@ def test_keepers_match_the_configs_and_servers_wait_for_them() -> None:
     }
     nodes = {n.findtext("host") for n in ET.parse(CLUSTER_XML).getroot().iter("node")}
     assert nodes == set(keepers)
-    for name, keeper in keepers.items():
+    for keeper in keepers.values():
         assert "healthcheck" in keeper and any(v.endswith(":/var/lib/clickhouse-keeper") for v in keeper["volumes"])
     for name, server in _clickhouse_services().items():
         assert server["depends_on"] == {k: {"condition": "service_healthy"} for k in keepers}, name
@@ -131,7 +135,10 @@ def test_inserts_on_a_cluster_wait_for_every_shard_under_their_token() -> None:
 
 
 # what chDB cannot do without a Keeper: store rows in a Replicated table
-INSERT = "INSERT INTO otel.otel_logs_local (ServiceName, Body) SETTINGS insert_deduplication_token = 't', insert_keeper_max_retries = 0 VALUES ('a', 'b')"
+INSERT = (
+    "INSERT INTO otel.otel_logs_local (ServiceName, Body) "
+    "SETTINGS insert_deduplication_token = 't', insert_keeper_max_retries = 0 VALUES ('a', 'b')"
+)
 
 
 def _runnable(statement: str) -> str:
