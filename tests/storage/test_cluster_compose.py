@@ -27,7 +27,7 @@ CLUSTER_XML = ROOT / "deploy" / "clickhouse" / "cluster.xml"
 KEEPER_XML = ROOT / "deploy" / "clickhouse" / "keeper.xml"
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.cluster.yml").read_text())
 SERVICES = COMPOSE["services"]
-OTELHOUSE_PARTS = ("migrate", "collector-1", "collector-2", "dashboard", "retention")
+OTELHOUSE_PARTS = ("migrate", "collector-1", "collector-2", "dashboard")
 
 
 def _cluster() -> tuple[str, list[list[str]]]:
@@ -58,6 +58,9 @@ def test_cluster_config_is_two_shards_of_two_replicas_named_as_the_setting() -> 
     assert macros.find("replica").get("from_env") == "CLICKHOUSE_REPLICA"
     for part in OTELHOUSE_PARTS:
         assert SERVICES[part]["environment"]["OTELHOUSE_CLICKHOUSE_CLUSTER"] == NAME, part
+        # retention's rolls address the plain (Distributed) tables: not on a cluster yet, TTLs instead
+        assert SERVICES[part]["environment"]["OTELHOUSE_RETENTION_ENABLED"] == "false", part
+    assert "retention" not in SERVICES
 
 
 def test_every_replica_is_a_compose_server_with_its_macros() -> None:
