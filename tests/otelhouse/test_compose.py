@@ -30,7 +30,8 @@ STATE = {
     "keeper": "/var/lib/clickhouse-keeper",
     "collector": "/app/data",
     "dashboard": "/app/data",
-    "retention": "/app/data",
+    # ClickHouse writes archives on its own disk, under user_files (docs/retention.md)
+    "retention": "/var/lib/clickhouse/user_files",
     "grafana": "/var/lib/grafana",
     "prometheus": "/prometheus",
 }
@@ -106,6 +107,13 @@ def test_stateful_services_keep_their_state_in_named_volumes(compose: dict) -> N
         assert volume in compose["volumes"], volume
         assert volume not in mounts, f"{name} shares {volume} with {mounts.get(volume)}"  # e.g. one log per collector
         mounts[volume] = name
+    if "retention" in services:
+        # the archives ClickHouse writes are where retention reads and removes them, at the same path
+        archive = next(v for v in services["retention"]["volumes"] if v.endswith(":" + STATE["retention"]))
+        assert archive in services["clickhouse"]["volumes"]
+        env = services["retention"]["environment"]
+        assert env["OTELHOUSE_DATA_DIR"].startswith(STATE["retention"] + "/")
+        assert services["retention"]["user"] == "101:101"
     collectors = [n for n in services if _kind(n) == "collector"]
     assert len(collectors) >= 2
 
@@ -145,7 +153,8 @@ def test_otelhouse_services_get_the_settings_their_command_needs(compose: dict, 
                 env[key] = str(path)
         settings = load_settings(env)
         assert settings.clickhouse.password == "a-secret-value-of-32-characters!!"
-        assert settings.collector.wal_dir == "/app/data/wal" and settings.retention.archive_dir == "/app/data/archive"
+        assert settings.collector.wal_dir == env["OTELHOUSE_DATA_DIR"] + "/wal"
+        assert settings.retention.archive_dir == env["OTELHOUSE_DATA_DIR"] + "/archive"
         command = service["command"][0]
         if command == "dashboard":
             assert not production_problems(settings), production_problems(settings)
