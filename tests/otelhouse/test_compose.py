@@ -227,3 +227,21 @@ def test_dockerfile_passes_hadolint_and_builds_a_slim_non_root_image() -> None:
     assert 'ENTRYPOINT ["otelhouse"]' in text and 'CMD ["python", "-m", "otelhouse.healthcheck"]' in text
     assert not re.search(r"^(ENV|ARG)\b.*(PASSWORD|SECRET|TOKEN|KEY)", text, re.MULTILINE | re.IGNORECASE)
     assert {"secrets", ".env", "data"} <= set((ROOT / ".dockerignore").read_text().split())
+
+
+def test_operations_doc_names_only_metrics_that_exist() -> None:
+    """Every otelhouse_collector_* metric docs/operations.md tells to watch is exposed by a collector."""
+    from collector.metrics import CollectorMetrics, WalCollector
+
+    metrics = CollectorMetrics()
+    keys = ("records", "bytes", "oldest_age_s", "corrupt_records")
+    metrics.registry.register(WalCollector(lambda: {"traces": dict.fromkeys(keys, 0.0)}))
+    families = list(metrics.registry.collect())
+    # a counter family is named without the _total its samples carry (labelled ones have no sample yet)
+    names = {f.name + ("_total" if f.type == "counter" else "") for f in families}
+    doc = (ROOT / "docs" / "operations.md").read_text()
+    documented = set(re.findall(r"`(otelhouse_(?:collector|log)_\w+)`", doc))
+    assert len(documented) > 15 and documented <= names, documented - names
+    retention = (ROOT / "retention" / "health.py").read_text()
+    for name in re.findall(r"`otelhouse_retention_(\w+?)(?:_total)?`", doc):
+        assert f'p + "{name}"' in retention, name
