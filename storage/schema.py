@@ -52,6 +52,12 @@ def _table(name: str, obj: str, signal: str, ttl_column: str, **kw: str) -> Migr
 
 
 METRIC_KINDS = ("gauge", "sum", "histogram", "exponential_histogram", "summary")
+# On a cluster the collector's rows reach the shards through Distributed tables. Their sharding keys
+# are functions of the rows, never rand(): a replay of an insert after a partial failure must send
+# each row to the shard it went to the first time, where the insert's token recognises it (a replay
+# split differently would be dropped as a duplicate on one shard and stored twice on another).
+LOGS_SHARD_KEY = "cityHash64(ServiceName, Timestamp)"
+METRICS_SHARD_KEY = "cityHash64(ServiceName, MetricName, TimeUnix)"
 
 MIGRATIONS: tuple[Migration, ...] = (
     _table("0001_otel_traces", "otel_traces", "traces", "Timestamp", shard_key="cityHash64(TraceId)"),
@@ -64,9 +70,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         shard_key="cityHash64(TraceId)",
     ),
     Migration(name="0003_otel_traces_trace_id_ts_mv", kind="view", obj="otel_traces_trace_id_ts_mv"),
-    _table("0004_otel_logs", "otel_logs", "logs", "Timestamp"),
+    _table("0004_otel_logs", "otel_logs", "logs", "Timestamp", shard_key=LOGS_SHARD_KEY),
     *(
-        _table(f"{n:04d}_otel_metrics_{kind}", f"otel_metrics_{kind}", "metrics", "TimeUnix")
+        _table(
+            f"{n:04d}_otel_metrics_{kind}", f"otel_metrics_{kind}", "metrics", "TimeUnix", shard_key=METRICS_SHARD_KEY
+        )
         for n, kind in enumerate(METRIC_KINDS, start=5)
     ),
     # the fast path: ClickHouse decodes OTLP protobuf into Null tables; views render the rows

@@ -79,7 +79,25 @@ def insert_settings(dedup_token: str | None) -> dict[str, str | int]:
     """
     if not dedup_token:
         return {}
-    return {"insert_deduplication_token": dedup_token, "deduplicate_blocks_in_dependent_materialized_views": 1}
+    return {
+        "insert_deduplication_token": dedup_token,
+        "deduplicate_blocks_in_dependent_materialized_views": 1,
+        # the token must name this very insert: servers from 26.3 queue inserts (async_insert) by
+        # default, where a token is deduplicated only if async_insert_deduplicate is also on
+        "async_insert": 0,
+    }
+
+
+def cluster_settings(opts: SchemaOptions) -> dict[str, int]:
+    """Return the settings that keep an insert's token valid through the Distributed tables of a cluster.
+
+    The staging views write into Distributed tables. Inserted in the background (the default), a
+    Distributed table answers once the rows are queued on the server the collector talks to, which
+    may then be lost with that server; in the foreground it answers once every shard's replica has
+    stored its part, each under the insert's token, so a replay after any failure is deduplicated
+    shard by shard (the sharding keys are deterministic: storage/schema.py).
+    """
+    return {"distributed_foreground_insert": 1} if opts.cluster else {}
 
 
 Errors = Callable[[], AbstractContextManager[None]]
@@ -142,7 +160,7 @@ def _insert_native(
         f"{opts.database}.{STAGING[signal][0]}{suffix}",
         insert_block=b"".join(payloads[i].body for i in idx),
         fmt="ProtobufSingle",
-        settings=native_settings(signal, token, max_threads),
+        settings=native_settings(signal, token, max_threads) | cluster_settings(opts),
     )
 
 
@@ -158,7 +176,7 @@ def _insert_prometheus(
         f"{opts.database}.{PROM_STAGING}",
         insert_block=b"".join(encode_varint(len(payloads[i].body)) + payloads[i].body for i in idx),
         fmt="Protobuf",
-        settings=prometheus_settings(token, max_threads),
+        settings=prometheus_settings(token, max_threads) | cluster_settings(opts),
     )
 
 
@@ -181,7 +199,7 @@ def _insert_columns(
         list(columns.values()),
         column_names=list(columns),
         column_oriented=True,
-        settings=insert_settings(token),
+        settings=insert_settings(token) | cluster_settings(opts),
     )
 
 

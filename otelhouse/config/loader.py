@@ -13,7 +13,7 @@ from typing import Any
 
 from otelhouse.config import coerce
 from otelhouse.config.errors import ConfigError
-from otelhouse.config.model import ENVIRONMENTS, SECTIONS, Settings, section_fields
+from otelhouse.config.model import ENVIRONMENTS, SECTIONS, Settings, section_fields, under_data_dir
 from otelhouse.config.validate import validate
 
 PREFIX = "OTELHOUSE_"
@@ -168,6 +168,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if path is not None:
         values.update(_file_layers(path, env))
     values.update(_env_layers(environ))
+    if ("data", "dir") in values:
+        data_dir, source = values[("data", "dir")]
+        for key, value in under_data_dir(data_dir).items():
+            values.setdefault(key, (value, f"under data.dir ({source})"))
 
     sources: dict[str, str] = {}
     sections: dict[str, Any] = {}

@@ -9,6 +9,24 @@ from typing import Any
 from otelhouse.config.scrape import ScrapeJob, parse_jobs
 
 ENVIRONMENTS = ("development", "staging", "production")
+DEFAULT_DATA_DIR = "./data"
+# Settings whose default lies under `[data] dir`: an explicit value wins, otherwise it moves with data.dir
+UNDER_DATA_DIR = {
+    ("clickhouse", "url"): "chdb://{}/clickhouse",
+    ("collector", "wal_dir"): "{}/wal",
+    ("auth", "users_file"): "{}/users.json",
+    ("retention", "archive_dir"): "{}/archive",
+    ("retention", "state_dir"): "{}/retention",
+}
+
+
+def under_data_dir(data_dir: str) -> dict[tuple[str, str], str]:
+    """Return the default of every setting kept under the data folder `data_dir`."""
+    folder = data_dir.rstrip("/")  # "/" gives /wal, chdb:///clickhouse
+    return {key: template.format(folder) for key, template in UNDER_DATA_DIR.items()}
+
+
+_DEFAULTS = under_data_dir(DEFAULT_DATA_DIR)
 
 
 def setting(
@@ -26,7 +44,7 @@ def setting(
 @dataclass(frozen=True)
 class ClickHouseSettings:
     url: str = setting(
-        "chdb://./data/clickhouse",
+        _DEFAULTS[("clickhouse", "url")],
         "chdb://PATH for the embedded engine, or http(s)://user:password@host:port/database for a server",
     )
     password: str = setting("", "ClickHouse password; overrides one in the URL", secret=True)
@@ -38,6 +56,16 @@ class ClickHouseSettings:
         10_000,
         "insert tokens each table remembers to recognise a replay; at least the inserts all collectors "
         "make into one table while one of them restarts (docs/ingest.md)",
+    )
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    dir: str = setting(
+        DEFAULT_DATA_DIR,
+        "folder of this stack's local state: the defaults of clickhouse.url (chdb://DIR/clickhouse), "
+        "collector.wal_dir (DIR/wal), auth.users_file (DIR/users.json), retention.archive_dir (DIR/archive) "
+        "and retention.state_dir (DIR/retention) lie under it; a value given for one of them wins",
     )
 
 
@@ -133,7 +161,9 @@ class CollectorSettings:
     wal_enabled: bool = setting(
         True, "write accepted data to a local write-ahead log before acknowledging (durable across crashes)"
     )
-    wal_dir: str = setting("./data/wal", "write-ahead log folder; one collector process per folder")
+    wal_dir: str = setting(
+        _DEFAULTS[("collector", "wal_dir")], "write-ahead log folder; one collector process per folder"
+    )
     wal_max_bytes: int = setting(
         1024 * 1024 * 1024, "disk quota of data not yet stored; above it requests get 503/429 + Retry-After"
     )
@@ -182,7 +212,7 @@ class DashboardSettings:
 @dataclass(frozen=True)
 class AuthSettings:
     users_file: str = setting(
-        "./data/users.json",
+        _DEFAULTS[("auth", "users_file")],
         "dashboard users and their API tokens (hashed), kept by `otelhouse users` and `otelhouse tokens`; "
         "the dashboard re-reads it when it changes (docs/users.md)",
     )
@@ -222,13 +252,17 @@ class RetentionSettings:
     enabled: bool = setting(
         True, "roll closed periods into verified archives; false: rows leave hot storage by TTL, unarchived"
     )
-    archive_dir: str = setting("./data/archive", "folder for verified Parquet archives (when archive_url is empty)")
+    archive_dir: str = setting(
+        _DEFAULTS[("retention", "archive_dir")], "folder for verified Parquet archives (when archive_url is empty)"
+    )
     archive_url: str = setting(
         "", "S3-compatible bucket for archives instead of archive_dir: http(s)://host:port/bucket/prefix"
     )
     s3_access_key_id: str = setting("", "access key for archive_url", secret=True)
     s3_secret_access_key: str = setting("", "secret key for archive_url", secret=True)
-    state_dir: str = setting("./data/retention", "folder of the roller's lock (one roller at a time)")
+    state_dir: str = setting(
+        _DEFAULTS[("retention", "state_dir")], "folder of the roller's lock (one roller at a time)"
+    )
     timezone: str = setting("UTC", "IANA timezone in which days, weeks and months are cut")
     logs_period: str = setting("daily", "how often log rows are rolled: daily, weekly or monthly")
     logs_hot_days: int = setting(14, "days log records stay in hot storage (today included)")
@@ -293,6 +327,7 @@ class DemoSettings:
 
 SECTIONS: dict[str, type] = {
     "clickhouse": ClickHouseSettings,
+    "data": DataSettings,
     "collector": CollectorSettings,
     "prometheus": PrometheusSettings,
     "jaeger": JaegerSettings,
@@ -308,6 +343,7 @@ SECTIONS: dict[str, type] = {
 class Settings:
     env: str = "development"
     clickhouse: ClickHouseSettings = field(default_factory=ClickHouseSettings)
+    data: DataSettings = field(default_factory=DataSettings)
     collector: CollectorSettings = field(default_factory=CollectorSettings)
     prometheus: PrometheusSettings = field(default_factory=PrometheusSettings)
     jaeger: JaegerSettings = field(default_factory=JaegerSettings)

@@ -33,6 +33,8 @@ def validate(s: Settings) -> list[str]:
         value = getattr(ch, key)
         if value and not IDENTIFIER.match(value):
             problems.append(f"clickhouse.{key} must be letters, digits and underscores, got {value!r}")
+    if not s.data.dir:
+        problems.append("data.dir must name a folder (default ./data)")
     if ch.connect_timeout_s <= 0:
         problems.append("clickhouse.connect_timeout_s must be more than 0")
     if ch.dedup_window < 1:

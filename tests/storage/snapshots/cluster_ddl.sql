@@ -100,7 +100,7 @@ PARTITION BY toDate(Timestamp)
 ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)
 TTL toDateTime(Timestamp) + toIntervalDay(90)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
-CREATE TABLE IF NOT EXISTS otel.otel_logs ON CLUSTER otel_cluster AS otel.otel_logs_local ENGINE = Distributed(otel_cluster, otel, otel_logs_local, rand());
+CREATE TABLE IF NOT EXISTS otel.otel_logs ON CLUSTER otel_cluster AS otel.otel_logs_local ENGINE = Distributed(otel_cluster, otel, otel_logs_local, cityHash64(ServiceName, Timestamp));
 
 -- 0005_otel_metrics_gauge
 CREATE TABLE IF NOT EXISTS otel.otel_metrics_gauge_local ON CLUSTER otel_cluster
@@ -139,7 +139,7 @@ PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix)
 TTL toDateTime(TimeUnix) + toIntervalDay(90)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
-CREATE TABLE IF NOT EXISTS otel.otel_metrics_gauge ON CLUSTER otel_cluster AS otel.otel_metrics_gauge_local ENGINE = Distributed(otel_cluster, otel, otel_metrics_gauge_local, rand());
+CREATE TABLE IF NOT EXISTS otel.otel_metrics_gauge ON CLUSTER otel_cluster AS otel.otel_metrics_gauge_local ENGINE = Distributed(otel_cluster, otel, otel_metrics_gauge_local, cityHash64(ServiceName, MetricName, TimeUnix));
 
 -- 0006_otel_metrics_sum
 CREATE TABLE IF NOT EXISTS otel.otel_metrics_sum_local ON CLUSTER otel_cluster
@@ -180,7 +180,7 @@ PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix)
 TTL toDateTime(TimeUnix) + toIntervalDay(90)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
-CREATE TABLE IF NOT EXISTS otel.otel_metrics_sum ON CLUSTER otel_cluster AS otel.otel_metrics_sum_local ENGINE = Distributed(otel_cluster, otel, otel_metrics_sum_local, rand());
+CREATE TABLE IF NOT EXISTS otel.otel_metrics_sum ON CLUSTER otel_cluster AS otel.otel_metrics_sum_local ENGINE = Distributed(otel_cluster, otel, otel_metrics_sum_local, cityHash64(ServiceName, MetricName, TimeUnix));
 
 -- 0007_otel_metrics_histogram
 CREATE TABLE IF NOT EXISTS otel.otel_metrics_histogram_local ON CLUSTER otel_cluster
@@ -225,7 +225,7 @@ PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix)
 TTL toDateTime(TimeUnix) + toIntervalDay(90)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
-CREATE TABLE IF NOT EXISTS otel.otel_metrics_histogram ON CLUSTER otel_cluster AS otel.otel_metrics_histogram_local ENGINE = Distributed(otel_cluster, otel, otel_metrics_histogram_local, rand());
+CREATE TABLE IF NOT EXISTS otel.otel_metrics_histogram ON CLUSTER otel_cluster AS otel.otel_metrics_histogram_local ENGINE = Distributed(otel_cluster, otel, otel_metrics_histogram_local, cityHash64(ServiceName, MetricName, TimeUnix));
 
 -- 0008_otel_metrics_exponential_histogram
 CREATE TABLE IF NOT EXISTS otel.otel_metrics_exponential_histogram_local ON CLUSTER otel_cluster
@@ -274,7 +274,7 @@ PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix)
 TTL toDateTime(TimeUnix) + toIntervalDay(90)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
-CREATE TABLE IF NOT EXISTS otel.otel_metrics_exponential_histogram ON CLUSTER otel_cluster AS otel.otel_metrics_exponential_histogram_local ENGINE = Distributed(otel_cluster, otel, otel_metrics_exponential_histogram_local, rand());
+CREATE TABLE IF NOT EXISTS otel.otel_metrics_exponential_histogram ON CLUSTER otel_cluster AS otel.otel_metrics_exponential_histogram_local ENGINE = Distributed(otel_cluster, otel, otel_metrics_exponential_histogram_local, cityHash64(ServiceName, MetricName, TimeUnix));
 
 -- 0009_otel_metrics_summary
 CREATE TABLE IF NOT EXISTS otel.otel_metrics_summary_local ON CLUSTER otel_cluster
@@ -311,7 +311,7 @@ PARTITION BY toDate(TimeUnix)
 ORDER BY (ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix)
 TTL toDateTime(TimeUnix) + toIntervalDay(90)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
-CREATE TABLE IF NOT EXISTS otel.otel_metrics_summary ON CLUSTER otel_cluster AS otel.otel_metrics_summary_local ENGINE = Distributed(otel_cluster, otel, otel_metrics_summary_local, rand());
+CREATE TABLE IF NOT EXISTS otel.otel_metrics_summary ON CLUSTER otel_cluster AS otel.otel_metrics_summary_local ENGINE = Distributed(otel_cluster, otel, otel_metrics_summary_local, cityHash64(ServiceName, MetricName, TimeUnix));
 
 -- 0010_otlp_traces_staging
 CREATE TABLE IF NOT EXISTS otel.otlp_traces_staging ON CLUSTER otel_cluster
