@@ -40,16 +40,24 @@ def test_clickhouse_datasource_uses_the_plugins_provisioning_keys() -> None:
 
 
 def test_clickhouse_datasource_matches_the_compose_stack() -> None:
-    """Same user and database as otelhouse's own services in docker-compose.yml, and the same password file."""
+    """Same server and database as otelhouse's services in docker-compose.yml, as the read-only user the
+    ClickHouse service creates on its first start, with that user's password file (never the writer's)."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    url = compose["services"]["collector"]["environment"]["OTELHOUSE_CLICKHOUSE_URL"]
+    url = compose["services"]["collector-1"]["environment"]["OTELHOUSE_CLICKHOUSE_URL"]
     parts = urlsplit(url)
     json_data = _clickhouse()["jsonData"]
-    assert (json_data["host"], json_data["port"], json_data["username"]) == (parts.hostname, parts.port, parts.username)
+    assert (json_data["host"], json_data["port"]) == (parts.hostname, parts.port)
     assert json_data["defaultDatabase"] == parts.path.strip("/")
+    assert json_data["username"] == "grafana" != parts.username
+    reader = (ROOT / "deploy/clickhouse/initdb/grafana-reader.sh").read_text()
+    assert "CREATE USER IF NOT EXISTS grafana" in reader and "readonly = 2" in reader
+    assert "GRANT SELECT ON ${CLICKHOUSE_DB}.* TO grafana;" in reader
+    clickhouse = compose["services"]["clickhouse"]
+    assert "./deploy/clickhouse/initdb:/docker-entrypoint-initdb.d:ro" in clickhouse["volumes"]
+    assert "grafana_clickhouse_password" in clickhouse["secrets"]
     grafana = compose["services"]["grafana"]
-    assert "clickhouse_password" in grafana["secrets"]
-    assert _clickhouse()["secureJsonData"]["password"] == "$__file{/run/secrets/clickhouse_password}"
+    assert "grafana_clickhouse_password" in grafana["secrets"] and "clickhouse_password" not in grafana["secrets"]
+    assert _clickhouse()["secureJsonData"]["password"] == "$__file{/run/secrets/grafana_clickhouse_password}"
     mounts = [v.split(":") for v in grafana["volumes"]]
     assert ["./grafana/provisioning", MOUNTED_AT, "ro"] in mounts or ["./grafana/provisioning", MOUNTED_AT] in mounts
 
