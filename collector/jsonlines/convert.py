@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collector.jsonlines.fastpath import Mapped, fast_of
 from collector.jsonlines.lines import Line, parse_line, split_lines
 from collector.jsonlines.mapper import TIMESTAMP_NOTE, Inexact, MappedLine, TooDeep, json_text, map_line
 from collector.logwire import Attribute, LogsBuilder, Record, encode_record
@@ -143,6 +144,18 @@ def map_object(obj: dict, limits: LineLimits, raw: bytes | str = b"") -> tuple[M
     return line, ""
 
 
+def _map(obj: dict, raw: bytes, limits: LineLimits, arrival_ns: int) -> tuple[Mapped | None, str]:
+    """The record of a line that is an object and where it goes; (None, why) when it must be stored raw."""
+    values = tuple(obj.values())
+    fast = fast_of(obj, (tuple(obj), tuple(map(type, values))))
+    if fast is not None and (done := fast.record(values, arrival_ns, limits.otlp.max_attributes)) is not None:
+        return done, ""
+    line, why = map_object(obj, limits, raw)
+    if line is None:
+        return None, why
+    return (mapped_record(line, arrival_ns), line.logger, line.service, line.resource), ""
+
+
 def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Report]:
     """Map every line of a body; return the request bytes (b'' when nothing is stored) and the report.
 
@@ -172,20 +185,19 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
             continue
         mapped, why = (None, line.problem or "not an object")
         if type(line.value) is dict:
-            mapped, why = map_object(line.value, limits, line.raw)
+            mapped, why = _map(line.value, line.raw, limits, arrival)
         if mapped is None:
             record = raw_record(_raw_text(line), why, arrival)
             scope, service, extra = "", None, []
             report.raw += 1
             report.problem(number, f"{why}; stored raw")
         else:
-            stamp = mapped.time_ns or arrival
+            record, scope, service, extra = mapped
+            stamp = record.time_ns or arrival
             if not low <= stamp <= high:
                 report.rejected += 1
                 report.problem(number, timestamp_problem(Signal.LOGS, limits.otlp, "time", stamp, window))
                 continue
-            record = mapped_record(mapped, arrival)
-            scope, service, extra = mapped.logger, mapped.service, mapped.resource
             report.mapped += 1
         builder.add(resources.of(service, extra), scope, encode_record(record, builder.cut))
     if builder.records != report.mapped + report.raw:  # the answer must never count a line left out
