@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from collector.jsonlines.fastpath import Mapped, fast_of
 from collector.jsonlines.lines import Line, parse_line, split_lines
 from collector.jsonlines.mapper import TIMESTAMP_NOTE, Inexact, MappedLine, TooDeep, json_text, map_line
-from collector.logwire import Attribute, LogsBuilder, Record, encode_record
+from collector.logwire import Attribute, Cut, LogsBuilder, Record, encode_record
 from collector.otlp.limits import Limits, TooManyItems, timestamp_problem
 from collector.otlp.model import Signal
 
@@ -144,11 +144,11 @@ def map_object(obj: dict, limits: LineLimits, raw: bytes | str = b"") -> tuple[M
     return line, ""
 
 
-def _map(obj: dict, raw: bytes, limits: LineLimits, arrival_ns: int) -> tuple[Mapped | None, str]:
+def _map(obj: dict, raw: bytes, limits: LineLimits, arrival_ns: int, cut: Cut) -> tuple[Mapped | None, str]:
     """The record of a line that is an object and where it goes; (None, why) when it must be stored raw."""
     values = tuple(obj.values())
     fast = fast_of(obj, (tuple(obj), tuple(map(type, values))))
-    if fast is not None and (done := fast.record(values, arrival_ns, limits.otlp.max_attributes)) is not None:
+    if fast is not None and (done := fast.record(values, arrival_ns, limits.otlp.max_attributes, cut)) is not None:
         return done, ""
     line, why = map_object(obj, limits, raw)
     if line is None:
@@ -185,7 +185,7 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
             continue
         mapped, why = (None, line.problem or "not an object")
         if type(line.value) is dict:
-            mapped, why = _map(line.value, line.raw, limits, arrival)
+            mapped, why = _map(line.value, line.raw, limits, arrival, builder.cut)
         if mapped is None:
             record = raw_record(_raw_text(line), why, arrival)
             scope, service, extra = "", None, []

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collector.jsonlines.dialects import ATTR, LEVEL, LOGGER, MESSAGE, RESOURCE, SERVICE, SPAN_ID, TIME, TRACE_ID
 from collector.jsonlines.mapper import TIMESTAMP_NOTE, ident, level_fields, plan_of, scalar, text_of
-from collector.jsonlines.plan import Inexact, Plan
+from collector.jsonlines.plan import CHECK, FLOAT_INTS, JSON, Plan
 from collector.jsonlines.timestamps import parse_timestamp
-from collector.logwire import Attribute, Record
+from collector.logwire import Attribute, Cut, Record, attribute, attributes, cacheable
 
 _TIME, _LEVEL, _MESSAGE, _LOGGER, _TRACE, _SPAN, _SERVICE, _ATTR, _RESOURCE = range(9)
 _SIMPLE = {TIME: _TIME, LEVEL: _LEVEL, MESSAGE: _MESSAGE, LOGGER: _LOGGER, TRACE_ID: _TRACE, SPAN_ID: _SPAN}
@@ -27,20 +27,34 @@ Mapped = tuple[Record, str, str | None, list[Attribute]]  # the record, its logg
 class Fast:
     """The one-step mapping of the lines of one flat shape."""
 
-    __slots__ = ("levels", "plan", "scale", "steps")
+    __slots__ = ("columns", "levels", "render", "scale", "steps")
 
-    def __init__(self, plan: Plan, steps: tuple[tuple[int, str, int], ...]) -> None:
-        self.plan = plan
+    def __init__(self, plan: Plan, types: tuple[type, ...], steps: tuple[tuple[int, str, int], ...]) -> None:
+        # the attributes no slot claims, in the plan's order, each with a cache of its encoded values
+        # when their type allows one (the shape fixes the type at each place)
+        cached = (str, int, bool)
+        self.columns = tuple((name, i, how, {} if types[i] in cached else None) for name, i, how in plan.attrs)
+        self.render = plan.render
         self.steps = steps  # (what, attribute name or key, value index), in the plan's slot order
         self.scale = plan.dialect.scale  # type: ignore[union-attr]
-        self.levels: dict[object, tuple[int, str, str | None]] = {}  # a logger writes a handful of levels
+        self.levels: dict[object, tuple[int, str, Attribute | None]] = {}  # a logger writes a handful of levels
 
-    def record(self, values: tuple, arrival_ns: int, max_attributes: int) -> Mapped | None:
-        """The line's record and where it goes, or None when the mapper must map it."""
-        try:
-            attrs = self.plan.attributes(values, False)
-        except Inexact:
-            return None
+    def record(self, values: tuple, arrival_ns: int, max_attributes: int, cut: Cut) -> Mapped | None:
+        """The line's record (attributes encoded to `cut`) and where it goes, or None when the mapper must map it."""
+        keep = cacheable(cut)
+        encoded = []
+        low, high = FLOAT_INTS
+        for name, i, how, cache in self.columns:
+            value = values[i]
+            found = cache.get(value) if cache is not None and keep else None
+            if found is None:
+                if how == JSON:
+                    value = self.render(value)
+                elif how == CHECK and (value < low or value >= high):  # maybe a rounded big integer
+                    return None
+                found = attribute(name, value, cut, cache if keep else None)
+            encoded.append(found)
+        attrs: list[Attribute] = []
         time_ns = number = 0
         text = logger = ""
         body: str | None = None
@@ -54,12 +68,12 @@ class Fast:
                 if not time_ns:
                     return None
             elif what == _LEVEL:
-                found = self.levels.get(value)
-                if found is None:
-                    found = level_fields(value, self.scale)
+                level = self.levels.get(value)
+                if level is None:
+                    level = level_fields(value, self.scale)
                     if len(self.levels) < 256:
-                        self.levels[value] = found
-                number, text, original = found
+                        self.levels[value] = level
+                number, text, original = level
                 if original is not None:
                     attrs.append(original)
             elif what == _MESSAGE:
@@ -80,11 +94,14 @@ class Fast:
                 logger = text_of(value)
             else:
                 service = value
-        if len(attrs) >= max_attributes:  # the mapper stores such a line raw
+        if len(encoded) + len(attrs) >= max_attributes:  # the mapper stores such a line raw
             return None
         if not time_ns:
             attrs.append((TIMESTAMP_NOTE, "arrival"))
-        return Record(time_ns, arrival_ns, number, text, body, attrs, trace, span), logger, service, resource
+        if attrs:
+            encoded.append(attributes(attrs, cut))
+        record = Record(time_ns, arrival_ns, number, text, body, b"".join(encoded), trace, span)
+        return record, logger, service, resource
 
 
 def compile_fast(plan: Plan, types: tuple[type, ...]) -> Fast | None:
@@ -109,7 +126,7 @@ def compile_fast(plan: Plan, types: tuple[type, ...]) -> Fast | None:
         else:
             return None
         steps.append((what, key, i))
-    return Fast(plan, tuple(steps))
+    return Fast(plan, types, tuple(steps))
 
 
 # A Fast per shape (False: lines of that shape take the mapper), bounded like the mapper's plans.
