@@ -64,7 +64,10 @@ class Cut:
         if len(s) > limit:
             s = s[:limit]
             self.truncated += 1
-        return utf8(s)[0]
+        try:
+            return s.encode()
+        except UnicodeEncodeError:
+            return utf8(s)[0]
 
     def line(self, raw: bytes) -> bytes:
         """A line received as bytes, as stored: invalid UTF-8 replaced with U+FFFD, cut to the body limit."""
@@ -205,8 +208,11 @@ def encode_record(r: Record, cut: Cut) -> bytes:
         parts.append(severity_fields(r.severity_number, r.severity_text))
     body = r.body
     if body is not None:
-        # a bytes body is a line as received (Loki)
-        value = _field(b"\x0a", cut.line(body)) if type(body) is bytes else any_value(body, cut, cut.body)
+        if type(body) is str:
+            text = cut.text(body, cut.body)  # type: ignore[arg-type]
+            value = b"\x0a" + varint(len(text)) + text
+        else:  # a bytes body is a line as received (Loki)
+            value = _field(b"\x0a", cut.line(body)) if type(body) is bytes else any_value(body, cut, cut.body)
         parts.append(b"\x2a" + varint(len(value)) + value)
     attrs = r.attributes
     if attrs:

@@ -163,29 +163,30 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
     """
     report = Report()
     builder = LogsBuilder(limits.otlp)
-    resources = Resources(ctx.resource, ctx.service)
+    add, cut, resource_of = builder.add, builder.cut, Resources(ctx.resource, ctx.service).of
     window = limits.otlp.window(Signal.LOGS, ctx.arrival_ns)
     low, high = window
     arrival = ctx.arrival_ns
-    for line in split_lines(body, limits.max_line_bytes):
-        report.lines += 1
-        if report.lines > limits.otlp.max_items:
+    max_items, max_line = limits.otlp.max_items, limits.max_line_bytes
+    lines = mapped_lines = 0
+    for line in split_lines(body, max_line):
+        lines += 1
+        if lines > max_items:
             raise TooManyItems(
-                f"the request holds more than collector.max_items_per_request ({limits.otlp.max_items}) lines; "
-                "send smaller batches"
+                f"the request holds more than collector.max_items_per_request ({max_items}) lines; send smaller batches"
             )
-        number = line.number
-        report.repaired += line.repaired
-        if len(line.raw) > limits.max_line_bytes:
+        number, raw, value, problem, repaired = line
+        if repaired:
+            report.repaired += 1
+        if len(raw) > max_line:
             report.rejected += 1
             report.problem(
-                number,
-                f"{len(line.raw)} bytes, more than collector.json_max_line_bytes ({limits.max_line_bytes}); not stored",
+                number, f"{len(raw)} bytes, more than collector.json_max_line_bytes ({max_line}); not stored"
             )
             continue
-        mapped, why = (None, line.problem or "not an object")
-        if type(line.value) is dict:
-            mapped, why = _map(line.value, line.raw, limits, arrival, builder.cut)
+        mapped, why = (None, problem or "not an object")
+        if type(value) is dict:
+            mapped, why = _map(value, raw, limits, arrival, cut)
         if mapped is None:
             record = raw_record(_raw_text(line), why, arrival)
             scope, service, extra = "", None, []
@@ -198,8 +199,9 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
                 report.rejected += 1
                 report.problem(number, timestamp_problem(Signal.LOGS, limits.otlp, "time", stamp, window))
                 continue
-            report.mapped += 1
-        builder.add(resources.of(service, extra), scope, encode_record(record, builder.cut))
+            mapped_lines += 1
+        add(resource_of(service, extra), scope, encode_record(record, cut))
+    report.lines, report.mapped = lines, mapped_lines
     if builder.records != report.mapped + report.raw:  # the answer must never count a line left out
         raise RuntimeError(f"{builder.records} records built for {report.mapped + report.raw} lines")
     otlp = builder.build() if builder.records else b""
