@@ -148,8 +148,13 @@ def _map(obj: dict, raw: bytes, limits: LineLimits, arrival_ns: int, cut: Cut) -
     """The record of a line that is an object and where it goes; (None, why) when it must be stored raw."""
     values = tuple(obj.values())
     fast = fast_of(obj, (tuple(obj), tuple(map(type, values))))
-    if fast is not None and (done := fast.record(values, arrival_ns, limits.otlp.max_attributes, cut)) is not None:
-        return done, ""
+    if fast is not None:
+        try:
+            done = fast.record(values, arrival_ns, limits.otlp.max_attributes, cut)
+        except TooDeep:  # an array too deep to render: the mapper says so and stores the line raw
+            done = None
+        if done is not None:
+            return done, ""
     line, why = map_object(obj, limits, raw)
     if line is None:
         return None, why

@@ -144,6 +144,12 @@ def test_the_fast_path_takes_the_usual_lines_and_leaves_the_rest() -> None:
         assert fast.record((*values[:2], odd, *values[3:]), 0, 128, Cut()) is None
     assert fast.record((*values[:3], "not hex", 1), 0, 128, Cut()) is None
     assert fast.record(values, 0, 2, Cut()) is None  # n and log.level: too many attributes, the mapper stores it raw
+    deep = convert(
+        json.dumps({**line, "n": [[[[]]]]}).replace("[[[[]]]]", "[" * 1000 + "]" * 1000).encode(),
+        Context(None, (), time.time_ns()),
+        LIMITS,
+    )
+    assert deep[1].raw == 1 and "json_max_depth" in deep[1].problems[0][1]  # too deep to render: stored raw
     nested = {**line, "n": {"m": 1}}
     assert fastpath.fast_of(nested, (tuple(nested), tuple(map(type, nested.values())))) is None
 
