@@ -64,7 +64,10 @@ class Cut:
         if len(s) > limit:
             s = s[:limit]
             self.truncated += 1
-        return utf8(s)[0]
+        try:
+            return s.encode()
+        except UnicodeEncodeError:
+            return utf8(s)[0]
 
     def line(self, raw: bytes) -> bytes:
         """A line received as bytes, as stored: invalid UTF-8 replaced with U+FFFD, cut to the body limit."""
@@ -120,6 +123,45 @@ def _key_value(key: str, value: object, cut: Cut) -> bytes:
     return varint(len(kv)) + kv
 
 
+def cacheable(cut: Cut) -> bool:
+    """Whether short pairs may be remembered under these limits (no value that short is ever cut)."""
+    return cut.value >= _PAIR_BYTES
+
+
+def attribute(key: str, value: object, cut: Cut, cache: dict | None) -> bytes:
+    """Encode one LogRecord attribute (tag included); `cache` remembers a key's short values of one type.
+
+    The caller passes a cache only for one key whose values all have one str/int/bool type, and only
+    when cacheable(cut); the caches share one bound with the pairs attributes() remembers.
+    """
+    encoded = b"\x32" + _key_value(key, value, cut)
+    if cache is not None and len(encoded) <= _PAIR_BYTES:
+        if _KEY_CACHES.size >= _PAIR_LIMIT:
+            _KEY_CACHES.clear()
+        if not cache:
+            _KEY_CACHES.caches.append(cache)
+        cache[value] = encoded
+        _KEY_CACHES.size += 1
+    return encoded
+
+
+class _KeyCaches:
+    """Every cache given to attribute(), so their entries together stay under _PAIR_LIMIT."""
+
+    def __init__(self) -> None:
+        self.caches: list[dict] = []
+        self.size = 0
+
+    def clear(self) -> None:
+        for cache in self.caches:
+            cache.clear()
+        self.caches.clear()
+        self.size = 0
+
+
+_KEY_CACHES = _KeyCaches()
+
+
 def attributes(pairs: Iterable[Attribute], cut: Cut, tag: bytes = b"\x32") -> bytes:
     """Encode a repeated KeyValue field (LogRecord.attributes is field 6; Resource.attributes is 1)."""
     out = []
@@ -153,7 +195,7 @@ class Record(NamedTuple):
     severity_number: int
     severity_text: str
     body: str | bytes | None
-    attributes: Sequence[Attribute]
+    attributes: Sequence[Attribute] | bytes  # bytes: the repeated field already encoded (attribute())
     trace_id: bytes = b""
     span_id: bytes = b""
     flags: int = 0
@@ -166,11 +208,15 @@ def encode_record(r: Record, cut: Cut) -> bytes:
         parts.append(severity_fields(r.severity_number, r.severity_text))
     body = r.body
     if body is not None:
-        # a bytes body is a line as received (Loki)
-        value = _field(b"\x0a", cut.line(body)) if type(body) is bytes else any_value(body, cut, cut.body)
+        if type(body) is str:
+            text = cut.text(body, cut.body)  # type: ignore[arg-type]
+            value = b"\x0a" + varint(len(text)) + text
+        else:  # a bytes body is a line as received (Loki)
+            value = _field(b"\x0a", cut.line(body)) if type(body) is bytes else any_value(body, cut, cut.body)
         parts.append(b"\x2a" + varint(len(value)) + value)
-    if r.attributes:
-        parts.append(attributes(r.attributes, cut))
+    attrs = r.attributes
+    if attrs:
+        parts.append(attrs if type(attrs) is bytes else attributes(attrs, cut))  # type: ignore[arg-type]
     if r.flags:
         parts.append(b"\x45" + _pack_fixed32(r.flags))
     if r.trace_id:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collector.jsonlines.fastpath import Mapped, fast_of
 from collector.jsonlines.lines import Line, parse_line, split_lines
 from collector.jsonlines.mapper import TIMESTAMP_NOTE, Inexact, MappedLine, TooDeep, json_text, map_line
-from collector.logwire import Attribute, LogsBuilder, Record, encode_record
+from collector.logwire import Attribute, Cut, LogsBuilder, Record, encode_record
 from collector.otlp.limits import Limits, TooManyItems, timestamp_problem
 from collector.otlp.model import Signal
 
@@ -143,6 +144,23 @@ def map_object(obj: dict, limits: LineLimits, raw: bytes | str = b"") -> tuple[M
     return line, ""
 
 
+def _map(obj: dict, raw: bytes, limits: LineLimits, arrival_ns: int, cut: Cut) -> tuple[Mapped | None, str]:
+    """The record of a line that is an object and where it goes; (None, why) when it must be stored raw."""
+    values = tuple(obj.values())
+    fast = fast_of(obj, (tuple(obj), tuple(map(type, values))))
+    if fast is not None:
+        try:
+            done = fast.record(values, arrival_ns, limits.otlp.max_attributes, cut)
+        except TooDeep:  # an array too deep to render: the mapper says so and stores the line raw
+            done = None
+        if done is not None:
+            return done, ""
+    line, why = map_object(obj, limits, raw)
+    if line is None:
+        return None, why
+    return (mapped_record(line, arrival_ns), line.logger, line.service, line.resource), ""
+
+
 def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Report]:
     """Map every line of a body; return the request bytes (b'' when nothing is stored) and the report.
 
@@ -150,44 +168,45 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
     """
     report = Report()
     builder = LogsBuilder(limits.otlp)
-    resources = Resources(ctx.resource, ctx.service)
+    add, cut, resource_of = builder.add, builder.cut, Resources(ctx.resource, ctx.service).of
     window = limits.otlp.window(Signal.LOGS, ctx.arrival_ns)
     low, high = window
     arrival = ctx.arrival_ns
-    for line in split_lines(body, limits.max_line_bytes):
-        report.lines += 1
-        if report.lines > limits.otlp.max_items:
+    max_items, max_line = limits.otlp.max_items, limits.max_line_bytes
+    lines = mapped_lines = 0
+    for line in split_lines(body, max_line):
+        lines += 1
+        if lines > max_items:
             raise TooManyItems(
-                f"the request holds more than collector.max_items_per_request ({limits.otlp.max_items}) lines; "
-                "send smaller batches"
+                f"the request holds more than collector.max_items_per_request ({max_items}) lines; send smaller batches"
             )
-        number = line.number
-        report.repaired += line.repaired
-        if len(line.raw) > limits.max_line_bytes:
+        number, raw, value, problem, repaired = line
+        if repaired:
+            report.repaired += 1
+        if len(raw) > max_line:
             report.rejected += 1
             report.problem(
-                number,
-                f"{len(line.raw)} bytes, more than collector.json_max_line_bytes ({limits.max_line_bytes}); not stored",
+                number, f"{len(raw)} bytes, more than collector.json_max_line_bytes ({max_line}); not stored"
             )
             continue
-        mapped, why = (None, line.problem or "not an object")
-        if type(line.value) is dict:
-            mapped, why = map_object(line.value, limits, line.raw)
+        mapped, why = (None, problem or "not an object")
+        if type(value) is dict:
+            mapped, why = _map(value, raw, limits, arrival, cut)
         if mapped is None:
             record = raw_record(_raw_text(line), why, arrival)
             scope, service, extra = "", None, []
             report.raw += 1
             report.problem(number, f"{why}; stored raw")
         else:
-            stamp = mapped.time_ns or arrival
+            record, scope, service, extra = mapped
+            stamp = record.time_ns or arrival
             if not low <= stamp <= high:
                 report.rejected += 1
                 report.problem(number, timestamp_problem(Signal.LOGS, limits.otlp, "time", stamp, window))
                 continue
-            record = mapped_record(mapped, arrival)
-            scope, service, extra = mapped.logger, mapped.service, mapped.resource
-            report.mapped += 1
-        builder.add(resources.of(service, extra), scope, encode_record(record, builder.cut))
+            mapped_lines += 1
+        add(resource_of(service, extra), scope, encode_record(record, cut))
+    report.lines, report.mapped = lines, mapped_lines
     if builder.records != report.mapped + report.raw:  # the answer must never count a line left out
         raise RuntimeError(f"{builder.records} records built for {report.mapped + report.raw} lines")
     otlp = builder.build() if builder.records else b""

@@ -75,11 +75,16 @@ def split_lines(body: bytes, max_line_bytes: int = 1 << 62) -> Iterator[Line]:
                 return
             yield Line(1, stripped, whole, "", repaired)
             return
+    loads, line = orjson.loads, tuple.__new__  # a Line from a tuple in C: this loop runs once per line
     for i, raw in enumerate(body.split(b"\n"), 1):
-        if not raw or raw.isspace():
-            continue
         if len(raw) > max_line_bytes:
-            yield Line(i, raw, None, "too long", False)
+            if not raw.isspace():
+                yield Line(i, raw, None, "too long", False)
             continue
-        value, problem, repaired = parse_line(raw)
-        yield Line(i, raw, value, problem, repaired)
+        try:
+            value = loads(raw)
+        except orjson.JSONDecodeError:  # blank, or for parse_line to read another way or say why not
+            if raw and not raw.isspace():
+                yield Line(i, raw, *parse_line(raw))
+            continue
+        yield line(Line, (i, raw, value, "", False))

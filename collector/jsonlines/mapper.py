@@ -31,7 +31,7 @@ from collector.jsonlines.dialects import (
 )
 from collector.jsonlines.plan import FLOAT_INTS as _FLOAT_INTS
 from collector.jsonlines.plan import Inexact, Plan, compile_plan
-from collector.jsonlines.severity import RANGES, severity
+from collector.jsonlines.severity import RANGES, Scale, severity
 from collector.jsonlines.timestamps import parse_timestamp
 from collector.logwire import Attribute
 
@@ -55,6 +55,11 @@ def _plan(obj: dict, shape: tuple) -> Plan:
         _PLANS.clear()
     _PLANS[shape] = plan
     return plan
+
+
+def plan_of(obj: dict, shape: tuple) -> Plan:
+    """The plan of a line's shape `(keys, value types)`: remembered, else compiled."""
+    return _PLANS.get(shape) or _plan(obj, shape)
 
 
 class MappedLine(NamedTuple):
@@ -83,8 +88,14 @@ def json_text(value: object) -> str:
             raise TooDeep(str(exc)) from None
 
 
-def _scalar(value: object) -> object:
+def scalar(value: object) -> object:
+    """An attribute's value: a scalar as it is, an array or object as JSON text."""
     return json_text(value) if type(value) in (list, dict) else value
+
+
+def text_of(value: object) -> str:
+    """A body's or logger name's text: a string as it is, any other value as JSON text."""
+    return value if type(value) is str else json_text(value)  # type: ignore[return-value]
 
 
 def _walk(
@@ -110,7 +121,7 @@ def _walk(
                 raise Inexact(name)
             attrs.append((name, json_text(value) if type(value) is list else value))
         elif hit[0] != DROP:
-            _claim(found, attrs, hit, name, value, _scalar)
+            _claim(found, attrs, hit, name, value, scalar)
 
 
 def _claim(found: dict, attrs: list, hit: tuple[str, int], name: str, value: object, scalar) -> None:
@@ -135,6 +146,13 @@ def ident(value: object, width: int, decimal: bool) -> bytes | None:
     if type(value) is int:
         number = value
     elif type(value) is str:
+        if not decimal and len(value) == 2 * width:  # plain hex of the full width, as nearly every logger writes
+            try:
+                raw = bytes.fromhex(value)
+            except ValueError:
+                raw = b""
+            if len(raw) == width:
+                return raw if any(raw) else None
         text = value.strip().lower().replace("-", "")
         text = text[2:] if text.startswith("0x") else text
         if not decimal and len(text) in (2 * width, 16):
@@ -164,14 +182,16 @@ def _flags(value: object) -> int | None:
     return None
 
 
-def _level(value: object, dialect: Dialect, attrs: list) -> tuple[int, str]:
-    number, text = severity(value, dialect.scale)
-    written = value if type(value) is str else json_text(value)
+def level_fields(value: object, scale: Scale) -> tuple[int, str, Attribute | None]:
+    """(severity number, severity text, the level as written when it must be kept) of a level field's value.
+
+    A level that reads as none keeps its text as the severity text.
+    """
+    number, text = severity(value, scale)
+    written = text_of(value)
     if not number:
-        return 0, written  # type: ignore[return-value]
-    if written.upper() not in _CANONICAL:  # type: ignore[union-attr]
-        attrs.append((LEVEL_ORIGINAL, written))
-    return number, text
+        return 0, written, None
+    return number, text, (None if written.upper() in _CANONICAL else (LEVEL_ORIGINAL, written))
 
 
 def map_line(obj: dict, max_depth: int, parse_inner=None, depth: int = 0, exact_numbers: bool = False) -> MappedLine:
@@ -214,18 +234,20 @@ def _fill(found: dict, attrs: list, dialect: Dialect, max_depth: int, parse_inne
         if slot == TIME:
             time_ns = parse_timestamp(value) or 0
             if not time_ns:
-                attrs.append((key, _scalar(value)))
+                attrs.append((key, scalar(value)))
         elif slot == LEVEL:
-            number, text = _level(value, dialect, attrs)
+            number, text, original = level_fields(value, dialect.scale)
+            if original is not None:
+                attrs.append(original)
         elif slot == MESSAGE:
-            body = value if type(value) is str else json_text(value)
+            body = text_of(value)
         elif slot == INNER and type(value) is str:
             nested = parse_inner(value) if parse_inner and value[:1] == "{" else None
             if nested is not None:
                 inner = map_line(nested, max_depth, None, depth + 1, exact_numbers)
             body = value[:-1] if value.endswith("\n") else value
         elif slot == LOGGER:
-            logger = value if type(value) is str else json_text(value)
+            logger = text_of(value)
         elif slot == TRACE_ID and (got := ident(value, 16, key.startswith("dd."))):
             trace = got
         elif slot == SPAN_ID and (got := ident(value, 8, key.startswith("dd."))):
@@ -235,11 +257,11 @@ def _fill(found: dict, attrs: list, dialect: Dialect, max_depth: int, parse_inne
         elif slot == SERVICE and type(value) is str:
             service = value
         elif slot.startswith(ATTR):
-            attrs.append((slot[5:], _scalar(value)))
+            attrs.append((slot[5:], scalar(value)))
         elif slot.startswith(RESOURCE):
-            resource.append((slot[4:], _scalar(value)))
+            resource.append((slot[4:], scalar(value)))
         else:  # a value that cannot fill its slot stays an attribute
-            attrs.append((key, _scalar(value)))
+            attrs.append((key, scalar(value)))
     line = MappedLine(time_ns, observed_ns, number, text, body, attrs, trace, span, flags, service, logger, resource)
     return _merge(line, inner) if inner is not None else line
 

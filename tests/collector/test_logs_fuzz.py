@@ -22,10 +22,11 @@ from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
 from collector.errors import TooLarge
-from collector.jsonlines import mapper
-from collector.jsonlines.convert import Context, LineLimits, convert
+from collector.jsonlines import fastpath, mapper
+from collector.jsonlines.convert import Context, LineLimits, convert, map_object, mapped_record
 from collector.jsonlines.dialects import DIALECTS, GENERIC
 from collector.jsonlines.plan import Inexact, Plan
+from collector.logwire import Cut, attributes
 from collector.loki.convert import convert_push
 from collector.loki.push import PushRequest, decode_push
 from collector.otlp.decode import decode_protobuf
@@ -86,6 +87,71 @@ def test_a_shape_plan_maps_a_flat_line_as_the_walk_does(obj: dict, exact: bool) 
         mapper._plan = original
         mapper._PLANS.clear()
     assert planned == again == walked
+
+
+def _record_bytes(mapped, limits: LineLimits) -> tuple:
+    """What a line becomes: its record with the attributes encoded to the limits, its logger, service and resource.
+
+    (Not the whole record encoded: a time past 64 bits is for convert's window check to reject.)
+    """
+    record, logger, service, resource = mapped
+    attrs = record.attributes
+    encoded = attrs if type(attrs) is bytes else attributes(attrs, Cut.of(limits.otlp))
+    return record._replace(attributes=encoded), logger, service, resource
+
+
+# lines as loggers write them (the fast path's road), with odd values and extra fields mixed in
+HEX = st.binary(min_size=8, max_size=16).map(bytes.hex)
+USUAL_LINES = st.builds(
+    lambda fixed, extra: {**fixed, **extra},
+    st.fixed_dictionaries(
+        {
+            "level": st.sampled_from(["info", "warning", "WARN+2", "Error", "x"]) | SCALARS,
+            "msg": st.text(max_size=50) | SCALARS,
+            "time": st.sampled_from(["2024-05-01T10:00:00.123456789+02:00", "2024-05-01 10:00:00,5", "1714557600"])
+            | SCALARS,
+        },
+        optional={"trace_id": HEX | SCALARS, "span_id": HEX | SCALARS, "logger": SCALARS, "caller": SCALARS},
+    ),
+    FLAT_LINES,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(USUAL_LINES | FLAT_LINES, st.sampled_from([LIMITS, LineLimits()]))
+def test_the_fast_path_builds_the_record_the_mapper_builds(obj: dict, limits: LineLimits) -> None:
+    values = tuple(obj.values())
+    fast = fastpath.fast_of(obj, (tuple(obj), tuple(map(type, values))))
+    arrival = 1_700_000_000_000_000_000
+    for _ in range(2):  # the second time with the encoded values remembered
+        quick = fast and fast.record(values, arrival, limits.otlp.max_attributes, Cut.of(limits.otlp))
+        if not quick:
+            return  # the line takes the mapper
+        line, why = map_object(obj, limits, json.dumps(obj).encode())
+        assert line is not None, why
+        mapped = (mapped_record(line, arrival), line.logger, line.service, line.resource)
+        assert _record_bytes(quick, limits) == _record_bytes(mapped, limits)
+
+
+def test_the_fast_path_takes_the_usual_lines_and_leaves_the_rest() -> None:
+    line = {"level": "warning", "msg": "hi", "time": "2024-05-01T10:00:00.5Z", "trace_id": "ab" * 16, "n": 1}
+    values = tuple(line.values())
+    fast = fastpath.fast_of(line, (tuple(line), tuple(map(type, values))))
+    assert fast is not None
+    record = fast.record(values, 0, 128, Cut())[0]
+    assert (record.time_ns, record.severity_text, record.body) == (1714557600_500_000_000, "WARN", "hi")
+    for odd in ("yesterday", "2024-05-01T10:00:00 in Paris"):  # a time only the mapper can say what to do with
+        assert fast.record((*values[:2], odd, *values[3:]), 0, 128, Cut()) is None
+    assert fast.record((*values[:3], "not hex", 1), 0, 128, Cut()) is None
+    assert fast.record(values, 0, 2, Cut()) is None  # n and log.level: too many attributes, the mapper stores it raw
+    deep = convert(
+        json.dumps({**line, "n": [[[[]]]]}).replace("[[[[]]]]", "[" * 1000 + "]" * 1000).encode(),
+        Context(None, (), time.time_ns()),
+        LIMITS,
+    )
+    assert deep[1].raw == 1 and "json_max_depth" in deep[1].problems[0][1]  # too deep to render: stored raw
+    nested = {**line, "n": {"m": 1}}
+    assert fastpath.fast_of(nested, (tuple(nested), tuple(map(type, nested.values())))) is None
 
 
 def _json_bytes(value: object) -> bytes:
