@@ -8,12 +8,22 @@ counted from when it was due, not from when it went out. Requests carry fresh tr
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import multiprocessing as mp
+import os
+import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 
+if __package__ in (None, ""):  # run as a script: the tree this file is in
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.ingest import Collector, say
 from bench.workload import fresh_bodies
 
 MAX_OUTSTANDING = 4000  # bounds the sender's memory; requests beyond it count as failed
@@ -81,3 +91,63 @@ def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def offer_from(collector: Collector, rate: float, seconds: float, senders: int, items: int) -> list:
+    """Offer `rate` trace requests/s from several sender processes; return their tallies."""
+    ctx = mp.get_context("spawn")
+    url = f"{collector.target('http')}/v1/traces"
+    jobs = [(url, rate / senders, seconds, items, 2000 + i, i / senders) for i in range(senders)]
+    with ctx.Pool(senders) as pool:
+        return pool.starmap(offer, jobs)
+
+
+def open_loop(collector: Collector, rate: float, seconds: float, senders: int, items: int) -> dict:
+    """Offer `rate` requests/s from several processes; return latency percentiles and counts."""
+    collector.reset_peak_rss()
+    tallies = offer_from(collector, rate, seconds, senders, items)
+    drain = collector.wait_drained()
+    latencies = sorted(x for t in tallies for x in t.latencies)
+    acked = sum(t.acked_items for t in tallies)
+    return {
+        "offered_rps": rate,
+        "requests": len(latencies),
+        "acked_items": acked,
+        "refused": sum(t.refused for t in tallies),
+        "failed": sum(t.failed for t in tallies),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "p999_ms": round(percentile(latencies, 0.999) * 1000, 1),
+        "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
+        "sender_max_lag_ms": round(max(t.max_lag_s for t in tallies) * 1000, 1),
+        "peak_rss_mib": round(collector.peak_rss_mib(), 1),
+        "drain_s": round(drain, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=500, help="requests/s offered (default 500)")
+    parser.add_argument("--seconds", type=float, default=20, help="length of the offer (default 20)")
+    parser.add_argument("--senders", type=int, default=2, help="sender processes (default 2)")
+    parser.add_argument("--items", type=int, default=100, help="spans per request (default 100)")
+    parser.add_argument("--rounds", type=int, default=1, help="offers in a row to the same collector (default 1)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="otelhouse-openloop-"))
+    collector = Collector(work / "clickhouse", "bench_openloop", native=True)
+    try:
+        for _ in range(args.rounds):
+            load = os.getloadavg()[0]
+            r = open_loop(collector, args.rate, args.seconds, args.senders, args.items)
+            say(
+                f"offered {args.rate:g} req/s of {args.items} spans for {args.seconds:g} s (load average {load:.1f}): "
+                f"p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  p99.9 {r['p999_ms']} ms  max {r['max_ms']} ms  "
+                f"refused {r['refused']}  failed {r['failed']}  sender lag {r['sender_max_lag_ms']} ms  "
+                f"peak RSS {r['peak_rss_mib']} MiB"
+            )
+    finally:
+        collector.stop()
+
+
+if __name__ == "__main__":
+    main()
