@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.ingest import cpu_seconds  # noqa: E402
 from tests.collector.hostile import clients  # noqa: E402
 from tests.collector.hostile.conftest import wait_healthz  # noqa: E402
 from tests.collector.hostile.server import KEY, GoodSender, HealthProbe, start_reference, start_server  # noqa: E402
@@ -58,7 +59,9 @@ def main() -> None:
             for i in range(5):
                 sender._deliver(f"warmup-{protocol}-{i}", time.monotonic() + 30)
         print(f"load average {os.getloadavg()[0]:.2f}; {args.protocol}, {args.uploads} uploads of {len(body):,} bytes")
+        pid = server.proc.pid
         for round_ in range(args.rounds):
+            loop_cpu, cpu = cpu_seconds(pid, pid), cpu_seconds(pid)
             with (
                 HealthProbe(server.http_port) as probe,
                 HealthProbe(server.reference_port) as idle,
@@ -68,9 +71,11 @@ def main() -> None:
                     outcomes = list(pool.map(lambda _: _slow_upload(server, body, KEYED), range(args.uploads)))
                 else:
                     outcomes = list(pool.map(lambda _: export(server, body, KEY), range(args.uploads)))
+            loop_cpu, cpu = cpu_seconds(pid, pid) - loop_cpu, cpu_seconds(pid) - cpu
             counts = dict(collections.Counter(map(str, outcomes)))
             print(f"round {round_ + 1}: collector {summary(probe.latencies)}")
             print(f"         reference {summary(idle.latencies)}   outcomes {counts}")
+            print(f"         collector CPU {cpu:.2f} s, of which its event loop {loop_cpu:.2f} s")
         print(f"load average {os.getloadavg()[0]:.2f}; the collector's log: {server.log_path}")
     finally:
         server.stop()

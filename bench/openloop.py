@@ -23,7 +23,7 @@ import aiohttp
 if __package__ in (None, ""):  # run as a script: the tree this file is in
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ingest import Collector, say
+from bench.ingest import Collector, cpu_seconds, say
 from bench.workload import fresh_bodies
 
 MAX_OUTSTANDING = 4000  # bounds the sender's memory; requests beyond it count as failed
@@ -105,8 +105,11 @@ def offer_from(collector: Collector, rate: float, seconds: float, senders: int, 
 def open_loop(collector: Collector, rate: float, seconds: float, senders: int, items: int) -> dict:
     """Offer `rate` requests/s from several processes; return latency percentiles and counts."""
     collector.reset_peak_rss()
+    pid = collector.proc.pid
+    loop_cpu, cpu = cpu_seconds(pid, pid), cpu_seconds(pid)
     tallies = offer_from(collector, rate, seconds, senders, items)
     drain = collector.wait_drained()
+    loop_cpu, cpu = cpu_seconds(pid, pid) - loop_cpu, cpu_seconds(pid) - cpu
     latencies = sorted(x for t in tallies for x in t.latencies)
     acked = sum(t.acked_items for t in tallies)
     return {
@@ -122,6 +125,9 @@ def open_loop(collector: Collector, rate: float, seconds: float, senders: int, i
         "sender_max_lag_ms": round(max(t.max_lag_s for t in tallies) * 1000, 1),
         "peak_rss_mib": round(collector.peak_rss_mib(), 1),
         "drain_s": round(drain, 1),
+        # CPU of the collector per request, from the first send to drained: the event loop's, and all
+        "loop_cpu_ms_per_request": round(loop_cpu * 1000 / max(len(latencies), 1), 3),
+        "cpu_ms_per_request": round(cpu * 1000 / max(len(latencies), 1), 3),
     }
 
 
@@ -143,7 +149,8 @@ def main() -> None:
                 f"offered {args.rate:g} req/s of {args.items} spans for {args.seconds:g} s (load average {load:.1f}): "
                 f"p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  p99.9 {r['p999_ms']} ms  max {r['max_ms']} ms  "
                 f"refused {r['refused']}  failed {r['failed']}  sender lag {r['sender_max_lag_ms']} ms  "
-                f"peak RSS {r['peak_rss_mib']} MiB"
+                f"peak RSS {r['peak_rss_mib']} MiB  CPU per request: loop {r['loop_cpu_ms_per_request']} ms, "
+                f"process {r['cpu_ms_per_request']} ms"
             )
     finally:
         collector.stop()

@@ -21,8 +21,6 @@ from otelhouse.config import Settings
 
 log = logging.getLogger(__name__)
 # Bodies above this are decoded in a worker thread so one large request cannot stall the event loop.
-# One thread: the protobuf runtime holds the GIL while it parses, so more would only take turns with
-# each other and with the loop (each waiting thread is one more the loop queues behind for the GIL).
 _THREAD_DECODE_BYTES = 1024 * 1024
 
 
@@ -64,7 +62,6 @@ class Receiver:
     decompress_threads: int = 1
     in_flight: int = field(default=0, init=False)
     _decompressor: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
-    _decoder: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.metrics.body_bytes_held.set_function(lambda: self.budget.held)
@@ -100,10 +97,9 @@ class Receiver:
         return await loop.run_in_executor(self._decompressor, decompress, body, encoding, limit, reservation.take)
 
     def close(self) -> None:
-        """Stop the decompression and decode threads."""
-        for pool in (self._decompressor, self._decoder):
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the decompression threads."""
+        if self._decompressor is not None:
+            self._decompressor.shutdown(wait=True, cancel_futures=True)
 
     def _enter(self) -> None:
         # Receivers run on one event loop, so a plain counter is the semaphore; refusing at once
@@ -157,10 +153,7 @@ class Receiver:
 
     async def _ingest(self, signal: Signal, protocol: str, fmt: str, body: bytes) -> DecodeResult:
         if len(body) > _THREAD_DECODE_BYTES:
-            if self._decoder is None:
-                self._decoder = ThreadPoolExecutor(1, thread_name_prefix="decode")
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self._decoder, decode_body, signal, fmt, body, self.limits)
+            result = await asyncio.to_thread(decode_body, signal, fmt, body, self.limits)
         else:
             result = decode_body(signal, fmt, body, self.limits)
         if result.truncated:

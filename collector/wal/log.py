@@ -19,7 +19,6 @@ from otelhouse.durable import write_atomic
 from otelhouse.folderlock import FolderBusy, FolderLock
 
 log = logging.getLogger(__name__)
-THREAD_CRC_BYTES = 1024 * 1024  # bodies above this are checksummed in a worker thread
 
 
 class WalUnavailable(Exception):
@@ -122,10 +121,7 @@ class WriteAheadLog:
 
     async def append(self, payload: Payload, store_down: bool) -> None:
         """Append a payload and return once it is on disk; raise Refused past the disk quota."""
-        if len(payload.body) > THREAD_CRC_BYTES:  # the checksum of megabytes, not on the event loop
-            head = await asyncio.to_thread(header, payload, time.time_ns())
-        else:
-            head = header(payload, time.time_ns())
+        head = header(payload, time.time_ns())  # the body is written after it without a copy (writev)
         if self.backlog_bytes() + len(head) + len(payload.body) > self.max_bytes:
             reason = "storage is unavailable" if store_down else "storage is behind"
             raise Refused(
