@@ -1,13 +1,12 @@
-"""The longest time one call holds the GIL while an OTLP request is decoded and logged: load-independent.
+"""CPU time of each GIL-holding step the collector runs per OTLP request: a load-independent figure.
 
-A thread that holds the GIL in one long C call (a protobuf parse, a regex over the body) stalls every
-other thread, the event loop answering /healthz included, for that long however idle the machine is.
-This runs the collector's per-request steps (decode_body, the write-ahead log's record encoding) on
-one thread while a ticker thread asks for the GIL every 50 µs, with the switch interval at 50 µs so
-Python code between C calls hands the GIL over at once: the ticker's longest gap is the longest
-single hold. Also prints the CPU time per request. Bodies: the hostile suite's 3.6 MB request (60
-spans of 60 KB) and the open-loop benchmark's 100-span request. Reports medians over --runs, each on
-a fresh copy of the body.
+A thread that holds the GIL in one long C call (a protobuf parse, a scan of the body) stalls every
+other thread for that long, the event loop answering /healthz included, however idle the machine is;
+on a busy machine the stall stretches with the load. This times (thread CPU time, median of --runs
+fresh copies of each body) the calls `decode_protobuf` makes, one by one, and the write-ahead log's
+record header, for three bodies: the open-loop benchmark's 100-span request, the hostile suite's
+3.6 MB request (60 spans of 60 KB strings), and a 3.6 MB request whose one attribute is random bytes
+(the long-string scan's worst case). The collector code is whatever PYTHONPATH names first.
 
     python bench/gil_hold.py
 """
@@ -15,84 +14,76 @@ a fresh copy of the body.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if __package__ in (None, ""):  # run as a script: bench and tests found in this tree too
+    sys.path.append(str(Path(__file__).resolve().parents[1]))  # after PYTHONPATH: its collector is measured
 
-from bench.workload import trace_request  # noqa: E402
-from collector.otlp.model import Signal  # noqa: E402
-from collector.receiver import decode_body  # noqa: E402
-from collector.wal.records import encode  # noqa: E402
-from tests.collector.hostile.clients import spans_body  # noqa: E402
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as tpb
 
-
-class Ticker:
-    """A thread taking the GIL every 50 µs; `longest` is its longest wait since `reset`."""
-
-    def __init__(self) -> None:
-        self.longest = 0.0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        last = time.perf_counter()
-        while not self.stop.is_set():
-            time.sleep(0.00005)
-            now = time.perf_counter()
-            self.longest = max(self.longest, now - last)
-            last = now
-
-    def reset(self) -> None:
-        time.sleep(0.002)
-        self.longest = 0.0
+from bench.workload import trace_request
+from collector.otlp.decode import DEFAULT_LIMITS, check_traces, decode_protobuf
+from collector.otlp.limits import may_hold_long_string, truncate_strings
+from collector.otlp.model import Signal
+from collector.otlp.probe import FLAT_PROBES
+from collector.wal.records import encode
+from tests.collector.hostile.clients import spans_body
 
 
-def request_steps(body: bytes) -> None:
-    """What the collector does with a protobuf traces body off the network: decode, then the log record."""
-    result = decode_body(Signal.TRACES, "protobuf", body)
-    if result.payload is not None:
-        encode(result.payload, time.time_ns())
+def binary_body() -> bytes:
+    """One span with a 3.6 MB attribute of random bytes: tens of thousands of tag-like byte pairs."""
+    req = tpb.ExportTraceServiceRequest.FromString(spans_body("binary"))
+    span = req.resource_spans[0].scope_spans[0].spans[0]
+    span.attributes.add(key="blob").value.bytes_value = random.Random(5).randbytes(3_600_000)
+    return req.SerializeToString()
 
 
-def measure(name: str, body: bytes, runs: int, ticker: Ticker) -> None:
-    holds, cpu = [], []
+def cpu_ms(step: Callable[[], object], runs: int) -> float:
+    times = []
     for _ in range(runs):
-        fresh = bytes(bytearray(body))
-        ticker.reset()
         started = time.thread_time()
-        request_steps(fresh)
-        cpu.append(time.thread_time() - started)
-        time.sleep(0.001)
-        holds.append(ticker.longest)
-    print(
-        f"{name:34} longest GIL hold: median {statistics.median(holds) * 1000:6.2f} ms, "
-        f"max {max(holds) * 1000:6.2f} ms; CPU per request {statistics.median(cpu) * 1000:6.2f} ms"
-    )
+        step()
+        times.append(time.thread_time() - started)
+    return statistics.median(times) * 1000
+
+
+def steps(body: bytes) -> dict[str, Callable[[], object]]:
+    """The decode's calls on `body`, each on its own (the parse first, as decode_protobuf does)."""
+    limit = DEFAULT_LIMITS.shortest_string_limit
+    probe = FLAT_PROBES[Signal.TRACES]()
+    probe.ParseFromString(body)
+    payload = decode_protobuf(Signal.TRACES, body).payload
+    return {
+        "ParseFromString": lambda: FLAT_PROBES[Signal.TRACES]().ParseFromString(bytes(bytearray(body))),
+        "ByteSize": probe.ByteSize,
+        "check (ids, times, counts)": lambda: check_traces(probe, DEFAULT_LIMITS),
+        "long-string scan": lambda: may_hold_long_string(body, limit),
+        "truncate walk": lambda: truncate_strings(Signal.TRACES, probe, DEFAULT_LIMITS),
+        "log record (encode)": lambda: encode(payload, 1) if payload else None,
+        "decode_protobuf (all)": lambda: decode_protobuf(Signal.TRACES, body),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    sys.setswitchinterval(0.00005)
-    ticker = Ticker()
-    ticker.thread.start()
-    large = spans_body("large", count=60, pad=60_000)
-    small = trace_request(100, random.Random(7)).SerializeToString()
-    for body in (large, small):  # warm the caches and the classes
-        request_steps(body)
-    import os
-
-    print(f"load average {os.getloadavg()[0]:.1f}")
-    measure(f"3.6 MB request ({len(large):,} B)", large, args.runs, ticker)
-    measure(f"100-span request ({len(small):,} B)", small, args.runs * 5, ticker)
-    ticker.stop.set()
+    bodies = {
+        "100 spans": trace_request(100, random.Random(7)).SerializeToString(),
+        "3.6 MB, 60 KB strings": spans_body("large", count=60, pad=60_000),
+        "3.6 MB, random bytes": binary_body(),
+    }
+    print(f"load average {os.getloadavg()[0]:.1f}; CPU ms per call, median of {args.runs}")
+    table = {name: {step: cpu_ms(fn, args.runs) for step, fn in steps(body).items()} for name, body in bodies.items()}
+    print(f"{'':28}" + "".join(f"{name:>24}" for name in bodies))
+    for step in next(iter(table.values())):
+        print(f"{step:28}" + "".join(f"{table[name][step]:24.3f}" for name in bodies))
 
 
 if __name__ == "__main__":
