@@ -4,6 +4,13 @@ A closed-loop sender waits for an answer before sending again, so a slow server 
 the slow period is sampled less (coordinated omission). Here request k of a sender is due at
 t0 + k / rate; it is sent at that time even if earlier ones are still waiting, and its latency is
 counted from when it was due, not from when it went out. Requests carry fresh trace and span ids.
+
+`make bench` runs it at 500 requests/s and then a rate sweep (bench/run.py). Alone, against a fresh
+`otelhouse serve` whose code is whatever PYTHONPATH names first, printing p50/p99/p99.9, peak RSS and
+the collector's CPU per request (its event loop's, and the whole process's):
+
+    python bench/openloop.py --rate 500 --seconds 20
+    python bench/openloop.py --rate 250 --seconds 15 --rounds 2
 """
 
 from __future__ import annotations
@@ -131,13 +138,19 @@ def open_loop(collector: Collector, rate: float, seconds: float, senders: int, i
     }
 
 
+CLI_OPTIONS = {  # option: (default, what it is)
+    "--rate": (500.0, "requests/s offered"),
+    "--seconds": (20.0, "length of the offer"),
+    "--senders": (2, "sender processes"),
+    "--items": (100, "spans per request"),
+    "--rounds": (1, "offers in a row to the same collector"),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rate", type=float, default=500, help="requests/s offered (default 500)")
-    parser.add_argument("--seconds", type=float, default=20, help="length of the offer (default 20)")
-    parser.add_argument("--senders", type=int, default=2, help="sender processes (default 2)")
-    parser.add_argument("--items", type=int, default=100, help="spans per request (default 100)")
-    parser.add_argument("--rounds", type=int, default=1, help="offers in a row to the same collector (default 1)")
+    for name, (default, text) in CLI_OPTIONS.items():
+        parser.add_argument(name, type=type(default), default=default, help=f"{text} (default {default:g})")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="otelhouse-openloop-"))
     collector = Collector(work / "clickhouse", "bench_openloop", native=True)
