@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -49,7 +50,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds, each measured on its own (default 2)")
     args = parser.parse_args()
     body = clients.spans_body("large", count=60, pad=60_000)
-    server = start_server(Path(tempfile.mkdtemp(prefix="otelhouse-healthz-")))
+    work = Path(tempfile.mkdtemp(prefix="otelhouse-healthz-"))
+    server = start_server(work)
     server.reference_port = free_port()
     reference = start_reference(server.reference_port)
     try:
@@ -76,11 +78,12 @@ def main() -> None:
             print(f"round {round_ + 1}: collector {summary(probe.latencies)}")
             print(f"         reference {summary(idle.latencies)}   outcomes {counts}")
             print(f"         collector CPU {cpu:.2f} s, of which its event loop {loop_cpu:.2f} s")
-        print(f"load average {os.getloadavg()[0]:.2f}; the collector's log: {server.log_path}")
+        print(f"load average {os.getloadavg()[0]:.2f}")
     finally:
         server.stop()
         reference.terminate()
         reference.wait(30)
+        shutil.rmtree(work, ignore_errors=True)  # the collector's data, log and write-ahead log
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -167,6 +168,7 @@ def main() -> None:
             )
     finally:
         collector.stop()
+        shutil.rmtree(work, ignore_errors=True)  # the engine's data folder
 
 
 if __name__ == "__main__":
