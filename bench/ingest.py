@@ -51,6 +51,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """CPU time (user + system) a process, or one of its threads, has used so far: the event loop is
+    the thread whose id is the process's. Less sensitive to a busy machine than latencies are."""
+    stat = Path(f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Collector:
     """An `otelhouse serve` subprocess on a data folder and database of the benchmark's."""
 

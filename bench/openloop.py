@@ -4,16 +4,34 @@ A closed-loop sender waits for an answer before sending again, so a slow server 
 the slow period is sampled less (coordinated omission). Here request k of a sender is due at
 t0 + k / rate; it is sent at that time even if earlier ones are still waiting, and its latency is
 counted from when it was due, not from when it went out. Requests carry fresh trace and span ids.
+
+`make bench` runs it at 500 requests/s and then a rate sweep (bench/run.py). Alone, against a fresh
+`otelhouse serve` whose code is whatever PYTHONPATH names first, printing p50/p99/p99.9, peak RSS and
+the collector's CPU per request (its event loop's, and the whole process's):
+
+    python bench/openloop.py --rate 500 --seconds 20
+    python bench/openloop.py --rate 250 --seconds 15 --rounds 2
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import multiprocessing as mp
+import os
+import shutil
+import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 
+if __package__ in (None, ""):  # run as a script: the tree this file is in
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.ingest import Collector, cpu_seconds, say
 from bench.workload import fresh_bodies
 
 MAX_OUTSTANDING = 4000  # bounds the sender's memory; requests beyond it count as failed
@@ -81,3 +99,77 @@ def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def offer_from(collector: Collector, rate: float, seconds: float, senders: int, items: int) -> list:
+    """Offer `rate` trace requests/s from several sender processes; return their tallies."""
+    ctx = mp.get_context("spawn")
+    url = f"{collector.target('http')}/v1/traces"
+    jobs = [(url, rate / senders, seconds, items, 2000 + i, i / senders) for i in range(senders)]
+    with ctx.Pool(senders) as pool:
+        return pool.starmap(offer, jobs)
+
+
+def open_loop(collector: Collector, rate: float, seconds: float, senders: int, items: int) -> dict:
+    """Offer `rate` requests/s from several processes; return latency percentiles and counts."""
+    collector.reset_peak_rss()
+    pid = collector.proc.pid
+    loop_cpu, cpu = cpu_seconds(pid, pid), cpu_seconds(pid)
+    tallies = offer_from(collector, rate, seconds, senders, items)
+    drain = collector.wait_drained()
+    loop_cpu, cpu = cpu_seconds(pid, pid) - loop_cpu, cpu_seconds(pid) - cpu
+    latencies = sorted(x for t in tallies for x in t.latencies)
+    acked = sum(t.acked_items for t in tallies)
+    return {
+        "offered_rps": rate,
+        "requests": len(latencies),
+        "acked_items": acked,
+        "refused": sum(t.refused for t in tallies),
+        "failed": sum(t.failed for t in tallies),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "p999_ms": round(percentile(latencies, 0.999) * 1000, 1),
+        "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
+        "sender_max_lag_ms": round(max(t.max_lag_s for t in tallies) * 1000, 1),
+        "peak_rss_mib": round(collector.peak_rss_mib(), 1),
+        "drain_s": round(drain, 1),
+        # CPU of the collector per request, from the first send to drained: the event loop's, and all
+        "loop_cpu_ms_per_request": round(loop_cpu * 1000 / max(len(latencies), 1), 3),
+        "cpu_ms_per_request": round(cpu * 1000 / max(len(latencies), 1), 3),
+    }
+
+
+CLI_OPTIONS = {  # option: (default, what it is)
+    "--rate": (500.0, "requests/s offered"),
+    "--seconds": (20.0, "length of the offer"),
+    "--senders": (2, "sender processes"),
+    "--items": (100, "spans per request"),
+    "--rounds": (1, "offers in a row to the same collector"),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, (default, text) in CLI_OPTIONS.items():
+        parser.add_argument(name, type=type(default), default=default, help=f"{text} (default {default:g})")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="otelhouse-openloop-"))
+    collector = Collector(work / "clickhouse", "bench_openloop", native=True)
+    try:
+        for _ in range(args.rounds):
+            load = os.getloadavg()[0]
+            r = open_loop(collector, args.rate, args.seconds, args.senders, args.items)
+            say(
+                f"offered {args.rate:g} req/s of {args.items} spans for {args.seconds:g} s (load average {load:.1f}): "
+                f"p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  p99.9 {r['p999_ms']} ms  max {r['max_ms']} ms  "
+                f"refused {r['refused']}  failed {r['failed']}  sender lag {r['sender_max_lag_ms']} ms  "
+                f"peak RSS {r['peak_rss_mib']} MiB  CPU per request: loop {r['loop_cpu_ms_per_request']} ms, "
+                f"process {r['cpu_ms_per_request']} ms"
+            )
+    finally:
+        collector.stop()
+        shutil.rmtree(work, ignore_errors=True)  # the engine's data folder
+
+
+if __name__ == "__main__":
+    main()

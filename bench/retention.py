@@ -33,8 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import Collector  # noqa: E402
-from bench.openloop import percentile  # noqa: E402
-from bench.run import offer_from  # noqa: E402
+from bench.openloop import offer_from, percentile  # noqa: E402
 from otelhouse.config import load_settings  # noqa: E402
 from retention.roller import Roller  # noqa: E402
 from storage import Store  # noqa: E402

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import sys
 import tempfile
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import Collector, add_load_arguments, ceilings, count_rows, load, run_collector, say  # noqa: E402
-from bench.openloop import offer, percentile  # noqa: E402
+from bench.openloop import open_loop  # noqa: E402
 from bench.report import write_report  # noqa: E402
 from storage.queries.archives import Location, export_rows  # noqa: E402
 
@@ -42,38 +41,6 @@ OPEN_RATE = 500  # requests/s of 100 spans: the issue's reference load
 SWEEP = (50, 100, 250, 500, 750, 1000, 1250, 1500, 2000, 2500)
 ROUTE_PROBES = {"JSON lines": "/v1/logs/json", "Loki push": "/loki/api/v1/push", "remote_write": "/api/v1/write"}
 PAGES = ("/start", "/services", "/traces", "/logs", "/metrics", "/kpi")
-
-
-def offer_from(collector: Collector, rate: float, seconds: float, senders: int, items: int) -> list:
-    """Offer `rate` trace requests/s from several sender processes; return their tallies."""
-    ctx = mp.get_context("spawn")
-    url = f"{collector.target('http')}/v1/traces"
-    jobs = [(url, rate / senders, seconds, items, 2000 + i, i / senders) for i in range(senders)]
-    with ctx.Pool(senders) as pool:
-        return pool.starmap(offer, jobs)
-
-
-def open_loop(collector: Collector, rate: float, seconds: float, senders: int, items: int) -> dict:
-    """Offer `rate` requests/s from several processes; return latency percentiles and counts."""
-    collector.reset_peak_rss()
-    tallies = offer_from(collector, rate, seconds, senders, items)
-    drain = collector.wait_drained()
-    latencies = sorted(x for t in tallies for x in t.latencies)
-    acked = sum(t.acked_items for t in tallies)
-    return {
-        "offered_rps": rate,
-        "requests": len(latencies),
-        "acked_items": acked,
-        "refused": sum(t.refused for t in tallies),
-        "failed": sum(t.failed for t in tallies),
-        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-        "p999_ms": round(percentile(latencies, 0.999) * 1000, 1),
-        "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
-        "sender_max_lag_ms": round(max(t.max_lag_s for t in tallies) * 1000, 1),
-        "peak_rss_mib": round(collector.peak_rss_mib(), 1),
-        "drain_s": round(drain, 1),
-    }
 
 
 def run_open_loop(data: Path, args) -> dict:

@@ -10,11 +10,10 @@ keys are left alone (the OTel SDKs do not cut them either).
 
 from __future__ import annotations
 
-import re
+import codecs
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 
 from google.protobuf.message import Message
 
@@ -87,46 +86,72 @@ def attributes_problem(count: int, limits: Limits) -> str:
 # A string field is length-delimited: a one-byte tag with wire type 2 (every OTLP string field has a
 # number below 16: 0x0a, 0x12, ... 0x7a), then a varint length. A string longer than `limit` bytes has
 # a varint of at least as many bytes as limit + 1 needs: continuation bytes (>= 0x80), then a last one.
-_LD_TAGS = rb"[\x0a\x12\x1a\x22\x2a\x32\x3a\x42\x4a\x52\x5a\x62\x6a\x72\x7a]"
+_TAG_BYTES = frozenset(range(0x0A, 0x80, 8))
+# Each byte mapped to its class, so that C's substring search finds candidates: a tag 'T', a byte with
+# the high bit set 'H', anything else '.'. (A regex with a character class costs ~10 ns a byte.)
+_CLASSES = bytes(ord("H") if b >= 0x80 else ord("T") if b in _TAG_BYTES else ord(".") for b in range(256))
+_SCAN_CHUNK = 256 * 1024  # one C call per chunk: the GIL is handed over between chunks of a large body
+_MAX_VARINT = 10
+_UTF8_PREFIX = 64
+_MAX_CANDIDATES = 4096  # ~10 ms of checks; a 1,000-span request has ~500 candidates
 
 
-@cache
-def _long_field(limit: int) -> re.Pattern[bytes]:
-    """Match a tag and a varint long enough to hold a length above `limit` (most hits fail the check after)."""
+def _long_field_starts(body: bytes, limit: int) -> Iterator[int]:
+    """Offsets of a tag followed by enough continuation bytes to hold a length above `limit`."""
     continuation = ((limit + 1).bit_length() + 6) // 7 - 1
-    return re.compile(_LD_TAGS + rb"[\x80-\xff]{%d,9}[\x00-\x7f]" % continuation)
+    needle = b"T" + b"H" * continuation
+    for base in range(0, len(body), _SCAN_CHUNK):
+        # the chunk overlaps the next by one tag and varint: a candidate across the border is found whole
+        classes = body[base : base + _SCAN_CHUNK + 1 + _MAX_VARINT].translate(_CLASSES)
+        at = classes.find(needle)
+        while at != -1 and at < _SCAN_CHUNK:  # those past the chunk are the next chunk's
+            yield base + at
+            at = classes.find(needle, at + 1)
 
 
 def may_hold_long_string(body: bytes, limit: int) -> bool:
     """Cheap upper bound: False only if no string in `body` can exceed `limit` characters.
 
     A string of more than `limit` characters has more than `limit` UTF-8 bytes and sits in the body
-    as a length-delimited tag, a varint length, and that many valid UTF-8 bytes. The regex runs in C; the few hits
-    (mostly ids and message headers) are weeded out by length and UTF-8 validity, which random bytes
-    fail within a few bytes.
+    as a length-delimited tag, a varint length, and that many valid UTF-8 bytes. Candidates are found
+    by C substring search over the bytes' classes (about 1 ns a byte, in chunks); the few hits (mostly
+    ids and message headers) are weeded out by length and UTF-8 validity, which random bytes fail
+    within a few bytes. Past _MAX_CANDIDATES it gives up and says True: the exact walk over the
+    parsed message (truncate_strings) then costs what the message's strings cost, not its bytes.
     """
     if len(body) <= limit:
         return False
-    if limit < 128:  # short strings have one-byte lengths the regex does not look for
+    if limit < 128:  # short strings have one-byte lengths the scan does not look for
         return True
     view = memoryview(body)
-    for match in _long_field(limit).finditer(body):
-        length = _varint(match.group()[1:])
-        start = match.end()
-        if length > limit and start + length <= len(body):
-            try:
-                str(view[start : start + length], "utf-8")
-            except UnicodeDecodeError:
-                continue
+    for checked, tag in enumerate(_long_field_starts(body, limit)):
+        if checked == _MAX_CANDIDATES:  # binary values make candidates by the ten thousand: walk instead
+            return True
+        length, start = _varint(body, tag + 1)
+        if length > limit and start + length <= len(body) and _utf8(view[start : start + length]):
             return True
     return False
 
 
-def _varint(data: bytes) -> int:
+def _utf8(data: memoryview) -> bool:
+    """Whether `data` is valid UTF-8; its first bytes are tried alone, which random bytes fail at once
+    (a failed decode copies what it was given into the exception: megabytes, for a whole body)."""
+    try:
+        codecs.utf_8_decode(data[:_UTF8_PREFIX], "strict", False)  # not final: a character may go on
+        str(data, "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _varint(body: bytes, at: int) -> tuple[int, int]:
+    """The varint at `at` and the offset after it; (0, at) when it does not end within 10 bytes."""
     value = 0
-    for shift, byte in enumerate(data):
+    for shift, byte in enumerate(body[at : at + _MAX_VARINT]):
         value |= (byte & 0x7F) << (7 * shift)
-    return value
+        if byte < 0x80:
+            return value, at + shift + 1
+    return 0, at
 
 
 def attribute_lists(signal: Signal, request: Message) -> Iterator[Iterable[Message]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from collector.batch import PipelineSettings, Refused
 from collector.otlp.model import Payload, Signal
-from collector.wal.records import encode
+from collector.wal.records import header
 from collector.wal.segments import SignalLog
 from collector.wal.source import WalSource
 from collector.wal.state import Position
@@ -121,8 +121,8 @@ class WriteAheadLog:
 
     async def append(self, payload: Payload, store_down: bool) -> None:
         """Append a payload and return once it is on disk; raise Refused past the disk quota."""
-        record = encode(payload, time.time_ns())
-        if self.backlog_bytes() + len(record) > self.max_bytes:
+        head = header(payload, time.time_ns())  # the body is written after it without a copy (writev)
+        if self.backlog_bytes() + len(head) + len(payload.body) > self.max_bytes:
             reason = "storage is unavailable" if store_down else "storage is behind"
             raise Refused(
                 f"{reason} and the write-ahead log is full (collector.wal_max_bytes); retry later",
@@ -130,7 +130,7 @@ class WriteAheadLog:
                 overloaded=not store_down,
             )
         try:
-            end = self.logs[payload.signal].append(record)
+            end = self.logs[payload.signal].append(head, payload.body)
         except OSError as exc:
             raise unwritable(exc, self.cfg.retry_after_s) from None
         await self.syncs[payload.signal].wait(end)

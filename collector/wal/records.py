@@ -39,9 +39,14 @@ class Corrupt(ValueError):
 
 def encode(payload: Payload, appended_ns: int) -> bytes:
     """Serialize a payload as one record."""
+    return header(payload, appended_ns) + payload.body
+
+
+def header(payload: Payload, appended_ns: int) -> bytes:
+    """The header of a payload's record: the record is this, then the body (written without a copy)."""
     meta = _META.pack(appended_ns, SIGNAL_CODES[payload.signal], ROUTE_CODES[payload.route], payload.items)
     crc = zlib.crc32(payload.body, zlib.crc32(meta))
-    return _HEAD.pack(MAGIC, len(payload.body), crc) + meta + payload.body
+    return _HEAD.pack(MAGIC, len(payload.body), crc) + meta
 
 
 def parse_header(header: bytes) -> tuple[int, int, bytes]:

@@ -59,22 +59,25 @@ class SignalLog:
         self._new_files = True
         return self.fd
 
-    def append(self, data: bytes) -> Position:
-        """Write a record (not yet durable); return the position just past it."""
+    def append(self, *parts: bytes) -> Position:
+        """Write a record, given whole or in parts (not yet durable); return the position just past it."""
+        size = sum(len(part) for part in parts)
         with self.lock:
             if (
                 self.fd is not None
                 and self.sizes[self.active]
-                and (self.sizes[self.active] + len(data) > self.segment_bytes or self._torn)
+                and (self.sizes[self.active] + size > self.segment_bytes or self._torn)
             ):
                 self._unsynced_fds.append(self.fd)
                 self.active += 1
                 self.fd = None
             fd = self.fd if self.fd is not None else self._open_active()
-            view = memoryview(data)
             try:
-                while view:
-                    view = view[os.write(fd, view) :]
+                written = os.writev(fd, parts)  # header and body without joining them: no copy of the body
+                if written < size:  # a short write (the disk filling up): the rest, until it fails
+                    view = memoryview(b"".join(parts))[written:]
+                    while view:
+                        view = view[os.write(fd, view) :]
             except OSError:
                 # a torn record (disk full): keep positions true to the file, whose reader skips the torn
                 # bytes as corrupt, and start the next record in a new segment
@@ -82,7 +85,7 @@ class SignalLog:
                 self._torn = True
                 raise
             self._torn = False
-            self.sizes[self.active] += len(data)
+            self.sizes[self.active] += size
             self.appended_records += 1
             self.written_end = (self.active, self.sizes[self.active])
             return self.written_end

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import random
 import time
 from collections.abc import Iterator
 
@@ -83,6 +84,26 @@ def test_cheap_scan_passes_ordinary_bodies_and_finds_long_strings() -> None:
     assert len(body) > 1000 and not may_hold_long_string(body, 1000)
     fill(first_span(req).attributes.add(key="long").value, "q" * 1001)
     assert may_hold_long_string(req.SerializeToString(), 1000)
+
+
+def test_cheap_scan_finds_a_long_string_right_after_a_false_candidate() -> None:
+    # a tag and varint that cannot be a string (too long for the body) ending in a byte that is itself
+    # the tag of a real long string: the scan must not skip it (the regex scan it replaced did)
+    long = b"s" * 20_000
+    body = b"\x0a\x80\x80" + b"\x0a" + bytes([0xA0, 0x9C, 0x01]) + long
+    assert may_hold_long_string(body, 16_384)
+    assert not may_hold_long_string(b"\x0a\x80\x80\x0a" + bytes([0xA0, 0x9C, 0x01]) + b"\xff" + long, 16_384)
+
+
+def test_cheap_scan_of_a_large_binary_value_is_quick() -> None:
+    # 4 MB of random bytes in a bytes attribute: tens of thousands of tag-like candidates, each weeded
+    # out by its first bytes (a failed decode of the whole rest used to copy it: over a second)
+    req = spans(1)
+    first_span(req).attributes.add(key="blob").value.bytes_value = random.Random(5).randbytes(4_000_000)
+    body = req.SerializeToString()
+    started = time.thread_time()
+    may_hold_long_string(body, 16_384)
+    assert time.thread_time() - started < 1.0
 
 
 def test_values_nested_too_deep_reject_the_item() -> None:

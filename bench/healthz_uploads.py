@@ -1,0 +1,90 @@
+"""/healthz latency while many large uploads are admitted: the hostile suite's hardest latency scenario.
+
+Starts the hostile suite's collector (tests/collector/hostile/server.py: small limits, write-ahead log
+on), an idle aiohttp server as the machine's reference, and a /healthz probe (every 10 ms, one
+keep-alive connection, a process of its own) on each; then uploads `--uploads` valid 3.6 MB trace
+requests (60 spans of 60 KB) from 30 threads at 1 MiB/s each, over HTTP or gRPC, as the suite's
+`test_many_concurrent_large_*` tests do. Prints the probe's p50/p99/max beside the reference's, and
+the status counts. The collector code is whatever PYTHONPATH names first (run it from a folder
+outside the tree, e.g. `cd /tmp && PYTHONPATH=/path/to/tree python /path/to/tree/bench/healthz_uploads.py`).
+
+    python bench/healthz_uploads.py                   # HTTP, 60 uploads
+    python bench/healthz_uploads.py --protocol grpc --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import cpu_seconds  # noqa: E402
+from tests.collector.hostile import clients  # noqa: E402
+from tests.collector.hostile.conftest import wait_healthz  # noqa: E402
+from tests.collector.hostile.server import KEY, GoodSender, HealthProbe, start_reference, start_server  # noqa: E402
+from tests.collector.hostile.test_grpc_hostile import export  # noqa: E402
+from tests.collector.hostile.test_http_hostile import KEYED, _slow_upload  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+
+
+def summary(latencies: list[float]) -> str:
+    ms = sorted(x * 1000 for x in latencies)
+    p99 = statistics.quantiles(ms, n=100)[98]
+    return f"p50 {statistics.median(ms):6.1f} ms  p99 {p99:6.1f} ms  max {ms[-1]:6.1f} ms  ({len(ms)} probes)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--protocol", default="http", choices=["http", "grpc"])
+    parser.add_argument("--uploads", type=int, default=60, help="uploads per round (default 60)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds, each measured on its own (default 2)")
+    args = parser.parse_args()
+    body = clients.spans_body("large", count=60, pad=60_000)
+    work = Path(tempfile.mkdtemp(prefix="otelhouse-healthz-"))
+    server = start_server(work)
+    server.reference_port = free_port()
+    reference = start_reference(server.reference_port)
+    try:
+        wait_healthz(server.reference_port)
+        for protocol in ("http", "grpc"):  # as the suite's fixture: every part started and warm
+            sender = GoodSender(server, f"warmup-{protocol}", protocol)
+            for i in range(5):
+                sender._deliver(f"warmup-{protocol}-{i}", time.monotonic() + 30)
+        print(f"load average {os.getloadavg()[0]:.2f}; {args.protocol}, {args.uploads} uploads of {len(body):,} bytes")
+        pid = server.proc.pid
+        for round_ in range(args.rounds):
+            loop_cpu, cpu = cpu_seconds(pid, pid), cpu_seconds(pid)
+            with (
+                HealthProbe(server.http_port) as probe,
+                HealthProbe(server.reference_port) as idle,
+                ThreadPoolExecutor(30) as pool,
+            ):
+                if args.protocol == "http":
+                    outcomes = list(pool.map(lambda _: _slow_upload(server, body, KEYED), range(args.uploads)))
+                else:
+                    outcomes = list(pool.map(lambda _: export(server, body, KEY), range(args.uploads)))
+            loop_cpu, cpu = cpu_seconds(pid, pid) - loop_cpu, cpu_seconds(pid) - cpu
+            counts = dict(collections.Counter(map(str, outcomes)))
+            print(f"round {round_ + 1}: collector {summary(probe.latencies)}")
+            print(f"         reference {summary(idle.latencies)}   outcomes {counts}")
+            print(f"         collector CPU {cpu:.2f} s, of which its event loop {loop_cpu:.2f} s")
+        print(f"load average {os.getloadavg()[0]:.2f}")
+    finally:
+        server.stop()
+        reference.terminate()
+        reference.wait(30)
+        shutil.rmtree(work, ignore_errors=True)  # the collector's data, log and write-ahead log
+
+
+if __name__ == "__main__":
+    main()
