@@ -18,6 +18,8 @@ HTTP_PORTS = {
     "dashboard": ("OTELHOUSE_DASHBOARD_PORT", 8080),
 }
 PARTS_OF = {"serve": ("collector", "dashboard"), "collector": ("collector",), "dashboard": ("dashboard",)}
+# the part is on this host: never ask through an HTTP(S)_PROXY the container's environment may set
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def urls(command: str, environ: Mapping[str, str]) -> list[str]:
@@ -29,7 +31,7 @@ def urls(command: str, environ: Mapping[str, str]) -> list[str]:
 def answers(url: str, timeout_s: float = 3.0) -> bool:
     """Say whether `url` answers 200."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+        with _DIRECT.open(url, timeout=timeout_s) as response:
             return response.status == 200
     except OSError:
         return False

@@ -71,7 +71,7 @@ class Fast:
                 level = self.levels.get(value)
                 if level is None:
                     level = level_fields(value, self.scale)
-                    if len(self.levels) < 256:
+                    if len(self.levels) < 256 and len(value) <= 64:  # a level as loggers write it, not a big text
                         self.levels[value] = level
                 number, text, original = level
                 if original is not None:

@@ -154,6 +154,18 @@ def test_the_fast_path_takes_the_usual_lines_and_leaves_the_rest() -> None:
     assert fastpath.fast_of(nested, (tuple(nested), tuple(map(type, nested.values())))) is None
 
 
+def test_the_fast_path_remembers_short_levels_only() -> None:
+    # a level cache holding whatever text a client sends as its level would grow past any bound
+    line = {"level": "warning", "msg": "hi", "time": "2024-05-01T10:00:00Z"}
+    fast = fastpath.fast_of(line, (tuple(line), tuple(map(type, line.values()))))
+    assert fast is not None
+    long_level = "w" * 100_000
+    assert fast.record((long_level, "hi", line["time"]), 0, 128, Cut()) is not None
+    assert long_level not in fast.levels
+    fast.record(tuple(line.values()), 0, 128, Cut())
+    assert "warning" in fast.levels
+
+
 def _json_bytes(value: object) -> bytes:
     return json.dumps(value).encode()
 

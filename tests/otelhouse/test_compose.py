@@ -195,6 +195,20 @@ def test_conventional_ports_and_grafana_provisioning(compose: dict) -> None:
     assert re.fullmatch(r"clickhouse/clickhouse-server:26\.3", services[published["8123"]]["image"])
 
 
+def test_grafana_reads_as_a_user_every_clickhouse_server_creates(compose: dict) -> None:
+    services = compose["services"]
+    provisioning = "".join(p.read_text() for p in (ROOT / "grafana" / "provisioning").rglob("*.yaml"))
+    files = set(re.findall(r"\$__file\{/run/secrets/([\w-]+)\}", provisioning))
+    assert files and files <= set(services["grafana"]["secrets"])
+    assert "clickhouse_password" not in services["grafana"]["secrets"]  # never the writer's password
+    # the read-only user is created at each server's first start; a Distributed query needs it on all
+    servers = [s for n, s in services.items() if _kind(n) == "clickhouse"]
+    assert servers
+    for server in servers:
+        assert "./deploy/clickhouse/initdb:/docker-entrypoint-initdb.d:ro" in server["volumes"]
+        assert {"clickhouse_password", "grafana_clickhouse_password"} <= set(server["secrets"])
+
+
 def test_proxy_and_prometheus_reach_every_collector() -> None:
     collectors = {n for f in COMPOSE_FILES for n in _compose(f)["services"] if _kind(n) == "collector"}
     nginx = (ROOT / "deploy/nginx/nginx.conf").read_text()

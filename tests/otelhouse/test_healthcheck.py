@@ -53,3 +53,13 @@ def test_healthy_only_when_every_port_of_the_part_answers(healthy_port: int) -> 
     # retention serves no HTTP: up while its process runs; an unknown process is not otelhouse
     assert check({}, cmdline("retention"))
     assert not check({}, b"/bin/sh\0")
+
+
+def test_a_proxy_in_the_environment_is_not_asked(healthy_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an image run behind a corporate proxy (HTTP_PROXY set for the container) still checks itself
+    dead = f"http://127.0.0.1:{free_port()}"
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, dead)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert check({"OTELHOUSE_COLLECTOR_HTTP_PORT": str(healthy_port)}, cmdline("collector"))

@@ -72,7 +72,7 @@ def test_every_replica_is_a_compose_server_with_its_macros() -> None:
         assert env["CLICKHOUSE_SHARD"] == str(hosts[name]) and env["CLICKHOUSE_REPLICA"] == name
         assert "./deploy/clickhouse/cluster.xml:/etc/clickhouse-server/config.d/cluster.xml:ro" in service["volumes"]
         assert any(v.endswith(":/var/lib/clickhouse") and not v.startswith(".") for v in service["volumes"])
-        assert set(service["secrets"]) == {"clickhouse_password", "cluster_secret"}
+        assert set(service["secrets"]) == {"clickhouse_password", "cluster_secret", "grafana_clickhouse_password"}
         assert "cat /run/secrets/cluster_secret" in service["entrypoint"][-1]
     # the otelhouse parts talk to servers of the cluster
     for part in OTELHOUSE_PARTS:
