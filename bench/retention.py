@@ -60,6 +60,12 @@ FROM numbers({n})
 """
 
 
+def cpu_s() -> float:
+    """Return this process' CPU seconds so far (user + system, all threads)."""
+    t = os.times()
+    return t.user + t.system
+
+
 def hot_size(store: Store) -> tuple[int, int]:
     """Return rows and bytes on disk of otel_logs' active parts."""
     row = store.call(
@@ -89,23 +95,23 @@ def rate_and_size(settings, rows: int, work: Path) -> dict:
     store, hot_bytes = generate(settings, rows, date(2026, 1, 5))
     db = store.database
     reference = Location(str(work / "reference.parquet"))
-    started = time.perf_counter()
+    cpu, started = cpu_s(), time.perf_counter()
     store.call(lambda c: export_rows(c, db, "otel_logs", "Timestamp", None, None, reference))
-    bare_s = time.perf_counter() - started
-    marks: list[tuple[str, float]] = []  # the roll's steps as they end (its fault hook, which tests use to stop it)
+    bare_s, bare_cpu = time.perf_counter() - started, cpu_s() - cpu
+    marks: list[tuple[str, float, float]] = []  # the roll's steps as they end (its fault hook, which tests use)
     roller = Roller(
         settings,
         store,
         clock=lambda: datetime(2026, 2, 1, tzinfo=UTC),
-        fault=lambda step: marks.append((step, time.perf_counter())),
+        fault=lambda step: marks.append((step, time.perf_counter(), cpu_s())),
     )
-    started = time.perf_counter()
+    cpu, started = cpu_s(), time.perf_counter()
     report = roller.run_due(["logs"])
-    roll_s = time.perf_counter() - started
-    steps, last = {}, started
-    for step, at in [*marks, ("done", started + roll_s)]:
-        steps[step] = round(at - last, 2)
-        last = at
+    roll_s, roll_cpu = time.perf_counter() - started, cpu_s() - cpu
+    steps, steps_cpu, last, last_cpu = {}, {}, started, cpu
+    for step, at, at_cpu in [*marks, ("done", started + roll_s, cpu + roll_cpu)]:
+        steps[step], steps_cpu[step] = round(at - last, 2), round(at_cpu - last_cpu, 2)
+        last, last_cpu = at, at_cpu
     assert len(steps) == len(marks) + 1, marks  # one roll, no compaction or other step
     (manifest,) = [m for m in roller.archiver.manifests() if m.status == "verified"]
     assert report.rows_archived == rows == manifest.rows, (report.rows_archived, manifest.rows)
@@ -121,9 +127,14 @@ def rate_and_size(settings, rows: int, work: Path) -> dict:
         "roll_s": round(roll_s, 2),
         "roll_rows_per_s": round(rows / roll_s),
         "roll_vs_bare_export": round(bare_s / roll_s, 3),
+        # CPU seconds of this process (chDB runs in it): what a loaded machine changes least
+        "bare_export_cpu_s": round(bare_cpu, 2),
+        "roll_cpu_s": round(roll_cpu, 2),
+        "roll_vs_bare_export_cpu": round(bare_cpu / roll_cpu, 3),
         # seconds per step: moved (move partitions), exported (hot checksum, day list, export), verified
         # (time bounds, read back, file SHA-256, manifest), dropped-one (first drop), done (the rest)
         "roll_steps_s": steps,
+        "roll_steps_cpu_s": steps_cpu,
     }
 
 
