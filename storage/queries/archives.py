@@ -16,9 +16,6 @@ from clickhouse_connect.driver import Client
 
 PARQUET_SETTINGS = {
     "output_format_parquet_compression_method": "zstd",
-    # zstd level 1 instead of 3: the export's CPU time -15 to -20% (4 alternating pairs), and no bigger with
-    # 16 MiB pages (docs/performance.md#retention). The export is most of a roll's work.
-    "output_format_compression_level": 1,
     # bloom filters serve selective reads; archives are read whole (verify, restore), and the filters
     # cost 17% of the file size and a third of the export time (bench/retention.py)
     "output_format_parquet_write_bloom_filter": 0,
