@@ -210,7 +210,8 @@ def export_rows(
 ) -> None:
     """Write a table's rows in [start, end) (of one service, when given) to a Parquet file, replacing a partial one.
 
-    This is the one export every roll runs, and what bench/retention.py and bench/run.py time.
+    A roll to S3 and a service's roll run it; a local roll writes through export_rows_summed with the same
+    settings. bench/retention.py and bench/run.py time it as the bare export.
     """
     params: dict = {}
     where = _where(time_col, start_ns, end_ns, service, params)
