@@ -139,7 +139,7 @@ def _other(r: dict) -> list[str]:
             "## Archive",
             "",
             f"{a['rows']:,} log rows to one zstd Parquet file in {a['seconds']} s: **{a['rows_per_s']:,.0f} rows/s** "
-            f"({a['bytes'] / 2**20:,.1f} MiB), the insert that retention's log rolling runs.",
+            f"({a['bytes'] / 2**20:,.1f} MiB), with the Parquet settings of retention's log rolling.",
             "",
         ]
     return lines

@@ -139,7 +139,7 @@ def page_times(collector: Collector, rounds: int = 10) -> dict:
 
 
 def archive_rate(client, database: str, work: Path) -> dict:
-    """Archive the stored log rows to Parquet with the export every roll runs (export_rows); return rows/s."""
+    """Archive the stored log rows to Parquet with the rolls' export settings (export_rows); return rows/s."""
     rows = client.query(f"SELECT count() FROM {database}.otel_logs").result_rows[0][0]
     target = work / "archive.parquet"
     started = time.perf_counter()

@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from clickhouse_connect.driver import Client
 
@@ -31,6 +32,7 @@ from storage.queries.rollups import write_rollups
 log = logging.getLogger(__name__)
 DAY_PARTITIONED = tuple(t for table in TIME_COLUMN for t in (table, rolling_table(table)))
 Fault = Callable[[str], None]
+T = TypeVar("T")
 
 
 SERVICE_BATCH = "service:"
@@ -56,6 +58,13 @@ def _ns_to_dt(ns: int) -> datetime:
 
 def _sums_of(m: Manifest) -> dict[date, Sums]:
     return {d: Sums(r, h) for d, r, h in zip(m.partitions, m.partition_rows, m.partition_hashes, strict=True)}
+
+
+def _same(recorded: Sums | None, held: Sums | int) -> bool:
+    """Tell whether recorded sums match hot rows' checksum, or only their count when that is all `held` is."""
+    if recorded is None:
+        return False
+    return recorded == held if isinstance(held, Sums) else recorded.rows == held
 
 
 def _add(into: dict[date, Sums], more: dict[date, Sums]) -> dict[date, Sums]:
@@ -111,15 +120,19 @@ class Archiver:
     def finish_rolling(self, policy: Policy, table: str) -> int:
         """Archive (unless a recorded batch already holds them) and drop the rows in the rolling table."""
         rolling, time_col = rolling_table(table), TIME_COLUMN[table]
-        held = self._call(lambda c: q.table_partition_sums(c, self.db, rolling, time_col))
-        if not held:
+        rows = self._call(lambda c: q.table_partition_rows(c, self.db, rolling, time_col))
+        if not rows:
             return 0
-        batch = self._matching_batch(table, held)
+        batch = None
+        if self._matching_batch(table, rows) is not None:  # maybe a rerun after a crash: compare content
+            held = self._call(lambda c: q.table_partition_sums(c, self.db, rolling, time_col))
+            batch = self._matching_batch(table, held)
         if batch is None:  # _archive has just read the new files back
-            self._drop(table, self._archive(policy, table, held), held, read_back=False)
+            made, held = self._archive(policy, table, rows)
+            self._drop(table, made, held, read_back=False)
         else:  # an earlier run archived these rows: read its files back again before dropping
             self._drop(table, batch, held, read_back=True)
-        return total(held.values()).rows
+        return sum(rows.values())
 
     def roll_service(self, policy: Policy, table: str, service: str, period: Period) -> int:
         """Archive one service's hot rows of a period, verify, then delete exactly the rows archives hold.
@@ -142,7 +155,7 @@ class Archiver:
         if not held:
             return 0
         part = self._next_part(table, period)
-        location = self._export(
+        location, _ = self._export(
             table, period, part, lambda c, loc: q.export_rows(c, self.db, table, time_col, start, end, loc, service)
         )
         version = self._call(lambda c: q.schema_version(c, self.db, table))
@@ -162,7 +175,8 @@ class Archiver:
                 f"{table} {service}: cannot read back {', '.join(h.url for h in held)}: {exc}"
             ) from None
 
-    def _matching_batch(self, table: str, held: dict[date, Sums]) -> list[Manifest] | None:
+    def _matching_batch(self, table: str, held: Mapping[date, Sums | int]) -> list[Manifest] | None:
+        """Return the recorded batch whose archives hold exactly `held` per day (checksums, or row counts only)."""
         batches: dict[str, list[Manifest]] = {}
         for m in self.manifests():
             if m.batch.startswith(SERVICE_BATCH):  # a service's rows, deleted from hot storage already
@@ -173,20 +187,25 @@ class Archiver:
             sums: dict[date, Sums] = {}
             for m in members:
                 _add(sums, _sums_of(m))
-            if all(sums.get(d) == s for d, s in held.items()):
+            if all(_same(sums.get(d), s) for d, s in held.items()):
                 return members
         return None
 
-    def _archive(self, policy: Policy, table: str, held: dict[date, Sums]) -> list[Manifest]:
+    def _archive(self, policy: Policy, table: str, rows: dict[date, int]) -> tuple[list[Manifest], dict[date, Sums]]:
+        """Export and verify every period the rolling rows fall in; return the manifests and the rows' checksums."""
         rolling, time_col = rolling_table(table), TIME_COLUMN[table]
         tz = policy.timezone
         days = self._call(lambda c: q.local_days(c, self.db, rolling, time_col, tz))
         periods = sorted({period_of(d, policy.period) for d in days})
         batch = uuid.uuid4().hex
         version = self._call(lambda c: q.schema_version(c, self.db, table))
-        # one period holds every rolling row (the usual case): its checksum is the one already taken
-        whole = held if len(periods) == 1 else None
-        made = [self._archive_period(policy, table, period, version, batch, whole) for period in periods]
+        made, held = [], {}
+        for period in periods:
+            manifest, sums = self._archive_period(policy, table, period, version, batch)
+            made.append(manifest)
+            _add(held, sums)
+        if {d: s.rows for d, s in held.items()} != rows:  # the exports together read every rolling row
+            raise ArchiveMismatch(f"{table}: exports read {total(held.values()).rows} rows, rolling holds {rows}; kept")
         if table.startswith("otel_metrics_"):
             # rollups before the manifest: a rerun that finds no manifest writes them again, and the
             # token (from the rows' checksum) makes that second insert a no-op
@@ -194,22 +213,25 @@ class Archiver:
             self._call(lambda c: write_rollups(c, self.db, table, rolling, tz, token))
         self._record(made)
         self.fault("verified")
-        return made
+        return made, held
 
     def _archive_period(
-        self, policy: Policy, table: str, period: Period, version: str, batch: str, want: dict[date, Sums] | None
-    ) -> Manifest:
-        """Export the rolling rows of one period as its next part and verify it holds `want` (or the period's rows)."""
+        self, policy: Policy, table: str, period: Period, version: str, batch: str
+    ) -> tuple[Manifest, dict[date, Sums]]:
+        """Export the rolling rows of one period as its next part, verify it, return its manifest and checksums."""
         rolling, time_col = rolling_table(table), TIME_COLUMN[table]
         start, end = period.bounds_ns(policy.timezone)
         part = self._next_part(table, period)
-        location = self._export(
-            table, period, part, lambda c, loc: q.export_rows(c, self.db, rolling, time_col, start, end, loc)
-        )
-        if want is None:
-            want = self._call(lambda c: q.table_partition_sums(c, self.db, rolling, time_col, start, end))
+
+        def write(c: Client, loc: Location) -> dict[date, Sums]:
+            if loc.is_s3:  # an S3 table's DDL would hold the key: export, then read the rows again
+                q.export_rows(c, self.db, rolling, time_col, start, end, loc)
+                return q.table_partition_sums(c, self.db, rolling, time_col, start, end)
+            return q.export_rows_summed(c, loc, self.db, rolling, time_col, (start, end), uuid.uuid4().hex[:12])
+
+        location, want = self._export(table, period, part, write)
         bounds = self._call(lambda c: q.time_bounds(c, self.db, rolling, time_col, start, end))
-        return self._verified(policy.signal, table, period, part, location, want, version, batch, bounds)
+        return self._verified(policy.signal, table, period, part, location, want, version, batch, bounds), want
 
     def _next_part(self, table: str, period: Period) -> int:
         parts = [
@@ -217,20 +239,22 @@ class Archiver:
         ]
         return max(parts) + 1 if parts else 0
 
-    def _export(self, table: str, period: Period, part: int, write: Callable[[Client, Location], None]) -> Location:
-        """Write a part's file; a local one is written aside, synced and renamed, so it is whole or absent."""
+    def _export(
+        self, table: str, period: Period, part: int, write: Callable[[Client, Location], T]
+    ) -> tuple[Location, T]:
+        """Write a part's file (returning what `write` does); a local one is written aside, synced and renamed."""
         url = self.root.part_url(table, period.kind, period.start, part)
         final = self.root.location(url)
         if self.root.is_s3:  # an S3 object appears only when its upload completes
-            self._call(lambda c: write(c, final))
+            out = self._call(lambda c: write(c, final))
         else:
             path = Path(url)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".tmp")
-            self._call(lambda c: write(c, Location(str(tmp))))
+            out = self._call(lambda c: write(c, Location(str(tmp))))
             durable.publish(tmp, path)
         self.fault("exported")
-        return final
+        return final, out
 
     def _verified(
         self,
@@ -351,7 +375,7 @@ class Archiver:
             _add(want, _sums_of(m))
         part = self._next_part(table, target)
         locations = [self.root.location(m.location) for m in sources]
-        location = self._export(table, target, part, lambda c, loc: q.compact_files(c, locations, loc))
+        location, _ = self._export(table, target, part, lambda c, loc: q.compact_files(c, locations, loc))
         bounds = (
             int(min(m.min_time for m in sources).timestamp() * 10**9),
             int(max(m.max_time for m in sources).timestamp() * 10**9),

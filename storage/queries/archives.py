@@ -210,7 +210,8 @@ def export_rows(
 ) -> None:
     """Write a table's rows in [start, end) (of one service, when given) to a Parquet file, replacing a partial one.
 
-    This is the one export every roll runs, and what bench/retention.py and bench/run.py time.
+    A roll to S3 and a service's roll run it; a local roll writes through export_rows_summed with the same
+    settings. bench/retention.py and bench/run.py time it as the bare export.
     """
     params: dict = {}
     where = _where(time_col, start_ns, end_ns, service, params)
@@ -219,6 +220,66 @@ def export_rows(
         parameters=params,
         settings=PARQUET_SETTINGS,
     )
+
+
+EXPORT_TABLES = "archive_export_"  # prefix of the helper tables of export_rows_summed
+
+
+def table_partition_rows(client: Client, database: str, table: str, time_col: str) -> dict[date, int]:
+    """Return rows per UTC day partition of a table (reads only the time column)."""
+    rows = client.query(f"SELECT toDate({time_col}) AS d, count() FROM {database}.{table} GROUP BY d").result_rows
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def export_rows_summed(
+    client: Client, target: Location, database: str, table: str, time_col: str, within: tuple[int, int] | None, run: str
+) -> dict[date, Sums]:
+    """Write a table's rows (all, or `within` [start, end) ns) to a local Parquet file; return their sums per UTC day.
+
+    One read of the table: the rows go into a Null table whose two materialized views write them to a
+    File(Parquet) table at `target` (the same settings as export_rows) and add up `sum(cityHash64(*))`
+    per day, so the checksum is of exactly the rows the file was written from. The helper tables,
+    named after `run`, live for this call; a killed run's leftovers go at the next call.
+    """
+    drop_export_tables(client, database)
+    base = f"{database}.{EXPORT_TABLES}{run}"
+    file_settings = ", ".join(f"{k} = {v!r}" for k, v in PARQUET_SETTINGS.items() if k.startswith("output_format"))
+    try:
+        client.command(f"CREATE TABLE {base}_rows AS {database}.{table} ENGINE = Null")
+        client.command(
+            f"CREATE TABLE {base}_file AS {database}.{table} ENGINE = File(Parquet, {{loc:String}}) "
+            f"SETTINGS {file_settings}",
+            parameters={"loc": target.url},
+        )
+        client.command(f"CREATE TABLE {base}_sums (d Date, rows UInt64, hash UInt64) ENGINE = Memory")
+        client.command(f"CREATE MATERIALIZED VIEW {base}_to_file TO {base}_file AS SELECT * FROM {base}_rows")
+        client.command(
+            f"CREATE MATERIALIZED VIEW {base}_to_sums TO {base}_sums AS SELECT toDate({time_col}) AS d, "
+            f"count() AS rows, sum(cityHash64(*)) AS hash FROM {base}_rows GROUP BY d"
+        )
+        params: dict = {}
+        where = _range(time_col, *(within or (None, None)), params)
+        client.command(
+            f"INSERT INTO {base}_rows SELECT * FROM {database}.{table} WHERE {where}",
+            parameters=params,
+            # one insert stream, hence one file writer
+            settings={**PARQUET_SETTINGS, "max_insert_threads": 1, "parallel_view_processing": 0},
+        )
+        rows = client.query(f"SELECT d, sum(rows), sum(hash) FROM {base}_sums GROUP BY d").result_rows
+    finally:
+        drop_export_tables(client, database)
+    return {r[0]: Sums(int(r[1]), int(r[2])) for r in rows}
+
+
+def drop_export_tables(client: Client, database: str) -> None:
+    """Drop the helper tables of export_rows_summed (views first); the files they wrote stay."""
+    names = client.query(
+        "SELECT name FROM system.tables WHERE database = {db:String} AND startsWith(name, {p:String}) "
+        "ORDER BY engine != 'MaterializedView'",
+        parameters={"db": database, "p": EXPORT_TABLES},
+    ).result_rows
+    for (name,) in names:
+        client.command(f"DROP TABLE IF EXISTS {database}.`{name}` SYNC")
 
 
 def compact_files(client: Client, sources: Sequence[Location], target: Location) -> None:
