@@ -10,6 +10,7 @@ it twice.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -272,7 +273,7 @@ class Archiver:
         got = self._read_back(table, [location])
         if got != want:
             raise ArchiveMismatch(f"{location.url} read back {total(got.values())}, expected {total(want.values())}")
-        size, sha = self._call(lambda c: q.file_facts(c, location))
+        size, sha = self._file_facts(location)
         days = sorted(want)
         whole = total(want.values())
         now = datetime.now(UTC)
@@ -322,6 +323,13 @@ class Archiver:
         self._call(lambda c: insert_manifests(c, self.db, [new]))
         return new
 
+    def _file_facts(self, location: Location) -> tuple[int, str]:
+        """A file's size and SHA-256: a local archive streamed here in chunks (memory bounded whatever its
+        size; ClickHouse would read it whole into one String), an S3 object read by ClickHouse."""
+        if location.is_s3:
+            return self._call(lambda c: q.file_facts(c, location))
+        return local_file_facts(Path(location.url))
+
     def check(self, m: Manifest) -> str:
         """Read an archive back against its manifest; return '' if it holds what the manifest says, else why not."""
         if not self.root.is_s3 and not Path(m.location).exists():
@@ -332,7 +340,7 @@ class Archiver:
             return f"unreadable: {exc}"
         if got != _sums_of(m):
             return f"content differs: read {total(got.values())}, manifest says {Sums(m.rows, m.content_hash)}"
-        size, sha = self._call(lambda c: q.file_facts(c, self.root.location(m.location)))
+        size, sha = self._file_facts(self.root.location(m.location))
         if (size, sha) != (m.file_bytes, m.file_sha256):
             return f"file differs: {size} bytes sha256 {sha}, manifest says {m.file_bytes} bytes {m.file_sha256}"
         return ""
@@ -409,3 +417,10 @@ class Archiver:
             durable.remove(Path(m.location))
             durable.remove(Path(m.location).with_suffix(".json"))
         self.mark(m, status)
+
+
+def local_file_facts(path: Path) -> tuple[int, str]:
+    """Return a local file's size in bytes and its SHA-256 (hex), read in chunks."""
+    with path.open("rb") as f:
+        digest = hashlib.file_digest(f, "sha256")
+        return f.tell(), digest.hexdigest()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from retention.archiver import local_file_facts
 from storage.queries.archives import (
     EXPORT_TABLES,
     Location,
     archive_partition_sums,
     export_rows_summed,
+    file_facts,
     table_partition_rows,
     table_partition_sums,
 )
@@ -54,3 +56,13 @@ def test_the_export_sums_the_rows_it_writes_and_leaves_no_helper_tables(make_rol
         ).result_rows[0][0]
     )
     assert left == 0
+
+
+def test_a_local_archive_is_hashed_here_as_clickhouse_hashes_it(make_roller, clock, tmp_path: Path) -> None:
+    """The roll streams a local file's SHA-256 in chunks; it must equal what ClickHouse computes for S3."""
+    _, store = make_roller(clock)
+    ingest(store, "otel_logs", DAY, 2000, days=1)
+    archive = Location(str(tmp_path / "day.parquet"))
+    store.call(lambda c: export_rows_summed(c, archive, store.database, "otel_logs", "Timestamp", None, "h1"))
+    assert local_file_facts(Path(archive.url)) == store.call(lambda c: file_facts(c, archive))
+    assert local_file_facts(Path(archive.url))[0] == Path(archive.url).stat().st_size > 0
