@@ -1,8 +1,8 @@
 """The container health check: `python -m otelhouse.healthcheck` exits 0 when this container's part is up.
 
-It needs no curl in the image and loads no settings (it runs every few seconds): the part's HTTP
-ports come from the same environment variables otelhouse reads, and a part without HTTP (retention)
-is up while its process runs.
+It needs no curl in the image and loads no settings file (it runs every few seconds): the part's HTTP
+ports come from the same environment variables otelhouse reads, with the config model's defaults, and
+a part without HTTP (retention) is up while its process runs.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ import sys
 import urllib.request
 from collections.abc import Mapping
 
+from otelhouse.config.loader import env_name
+from otelhouse.config.model import CollectorSettings, DashboardSettings
+
 # the parts that serve /healthz, and the variable and default of each one's port
 HTTP_PORTS = {
-    "collector": ("OTELHOUSE_COLLECTOR_HTTP_PORT", 4318),
-    "dashboard": ("OTELHOUSE_DASHBOARD_PORT", 8080),
+    "collector": (env_name("collector", "http_port"), CollectorSettings.http_port),
+    "dashboard": (env_name("dashboard", "port"), DashboardSettings.port),
 }
 PARTS_OF = {"serve": ("collector", "dashboard"), "collector": ("collector",), "dashboard": ("dashboard",)}
 # the part is on this host: never ask through an HTTP(S)_PROXY the container's environment may set
