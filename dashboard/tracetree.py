@@ -22,7 +22,7 @@ def _children(ids: list[str], parents: list[str], starts: list[int]) -> tuple[li
     by_id = {sid: i for i, sid in enumerate(ids)}
     roots: list[int] = []
     kids: list[list[int]] = [[] for _ in ids]
-    for i in sorted(range(len(ids)), key=list(zip(starts, ids)).__getitem__):
+    for i in sorted(range(len(ids)), key=list(zip(starts, ids, strict=True)).__getitem__):
         parent = by_id.get(parents[i]) if parents[i] else None
         (roots if parent is None or parent == i else kids[parent]).append(i)
     return roots, kids

@@ -68,7 +68,13 @@ EXPECTED: dict[str, str] = {
     "/kpi": "admins",  # the index of every stakeholder's pages; a stakeholder's own start at /kpi/{stakeholder}
     "/api/kpi": "admins",
 }
-FILL = {"service": "checkout", "trace_id": TRACE_ID, "span_id": "b7ad6b7169203331", "page": "overview", "file": "orders.csv"}
+FILL = {
+    "service": "checkout",
+    "trace_id": TRACE_ID,
+    "span_id": "b7ad6b7169203331",
+    "page": "overview",
+    "file": "orders.csv",
+}
 
 
 @pytest.fixture(scope="module")

@@ -88,7 +88,8 @@ def test_waterfall_self_time_critical_path_and_orphans() -> None:
 
 
 def test_waterfall_of_a_10000_deep_chain_needs_no_recursion() -> None:
-    w = tracetree.waterfall(columns(*((f"s{i}", f"s{i - 1}" if i else "", i, 20_000 - 2 * i, "a") for i in range(10_000))))
+    chain = ((f"s{i}", f"s{i - 1}" if i else "", i, 20_000 - 2 * i, "a") for i in range(10_000))
+    w = tracetree.waterfall(columns(*chain))
     assert w["spans"]["depth"][-1] == 9_999
     assert all(w["spans"]["critical"])
 
