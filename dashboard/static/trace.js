@@ -113,6 +113,13 @@
     computeVisible(); draw();
   }
 
+  // time by service; plotly.js loads without blocking the page, so this waits for the load event (onChange)
+  function chart(services) {
+    plot(document.getElementById("chart-breakdown"),
+      [{ type: "bar", orientation: "h", y: services.map((s) => s.service), x: services.map((s) => s.self_ns / 1e6), marker: { color: services.map((s) => colour(s.service)) }, hovertemplate: "%{y}: %{x:.2f} ms<extra></extra>" }],
+      { xaxis: { type: "linear", title: { text: "ms" } }, yaxis: { type: "category", rangemode: "normal", automargin: true }, showlegend: false });
+  }
+  // the waterfall is drawn as soon as its data is here
   function show(d) {
     S = d.spans; n = S.span_id.length; start = d.start_ns; total = Math.max(d.duration_ns, 1);
     index = new Map(S.span_id.map((sid, i) => [sid, i]));
@@ -121,16 +128,15 @@
     document.getElementById("summary").replaceChildren(`${n} spans · ${dur(d.duration_ns)} · started ${time(d.start_ns)} · `, el("span", { class: errs ? "bad" : "" }, `${errs} errors`), ` · ${d.services.length} services`);
     document.getElementById("trace-logs").href = link("/logs", { trace_id: id, ...around() });
     computeVisible(); draw();
-    // the chart after the waterfall's first paint
-    requestAnimationFrame(() => setTimeout(() => plot(document.getElementById("chart-breakdown"),
-      [{ type: "bar", orientation: "h", y: d.services.map((s) => s.service), x: d.services.map((s) => s.self_ns / 1e6), marker: { color: d.services.map((s) => colour(s.service)) }, hovertemplate: "%{y}: %{x:.2f} ms<extra></extra>" }],
-      { xaxis: { type: "linear", title: { text: "ms" } }, yaxis: { type: "category", rangemode: "normal", automargin: true }, showlegend: false })));
-    return true;
+    return d;
   }
   // asked for at once (the page also preloads it), not after every script has loaded
-  const ready = api("/api/traces/" + id).then(show, () => false);
+  const ready = api("/api/traces/" + id).then(show, () => null);
+  let charted = false;
   onChange(async (p) => {
-    if (!(await ready)) return;
+    const d = await ready;
+    if (!d) return;
+    if (!charted) { charted = true; chart(d.services); }
     if (document.activeElement !== find) find.value = p.get("find") || "";
     await applyFind(p.get("find") || "");
     const want = p.get("span"), i = want ? index.get(want) : undefined;
