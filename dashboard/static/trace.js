@@ -50,7 +50,7 @@
   }
   function detailOf(i) {
     const sid = S.span_id[i];
-    if (!details.has(sid)) details.set(sid, api(`/api/traces/${id}/spans/${sid}`).catch(() => null));
+    if (!details.has(sid)) details.set(sid, api(`/api/traces/${id}/spans/${sid}`).catch(() => { details.delete(sid); return null; })); // a failure is asked again next time
     return details.get(sid);
   }
   // what the waterfall already has, drawn at once; the rest follows when the span's details arrive
