@@ -1,4 +1,4 @@
-"""JSON for trace search and one trace."""
+"""JSON for trace search, one trace's waterfall, one span's details and search within a trace."""
 
 from __future__ import annotations
 
@@ -50,12 +50,55 @@ async def search(request: web.Request) -> web.Response:
     return json_response({"window": _window_json(w), "traces": found, "operations": operations[0] if choices else []})
 
 
+def _trace_id(request: web.Request) -> str:
+    return params.hex_id(request.match_info["trace_id"], "the trace id", 32)
+
+
+def _not_found(what: str) -> params.NotFound:
+    return params.NotFound(f"no {what} with this id is stored (it may be older than the retention)")
+
+
 async def trace(request: web.Request) -> web.Response:
-    trace_id = params.hex_id(request.match_info["trace_id"], "the trace id", 32)
-    (spans,) = await run(request, partial(qt.trace_spans, trace_id=trace_id))
-    if not spans:
-        raise web.HTTPNotFound(
-            text='{"error": "no trace with this id is stored (it may be older than the retention)"}',
-            content_type="application/json",
-        )
-    return json_response({"trace_id": trace_id, **waterfall(spans)})
+    """Answer the waterfall: one array per field, a span being an index, in tree order."""
+    trace_id = _trace_id(request)
+    (cols,) = await run(request, partial(qt.trace_span_columns, trace_id=trace_id))
+    if not cols["span_id"]:
+        raise _not_found("trace")
+    return json_response({"trace_id": trace_id, **waterfall(cols)})
+
+
+def span_json(row: dict) -> dict:
+    """Shape one span's details: events and links as lists of objects."""
+    events = zip(row.pop("event_times"), row.pop("event_names"), row.pop("event_attributes"), strict=True)
+    links = zip(
+        row.pop("link_trace_ids"),
+        row.pop("link_span_ids"),
+        row.pop("link_trace_states"),
+        row.pop("link_attributes"),
+        strict=True,
+    )
+    return {
+        **row,
+        "events": [{"time_ns": t, "name": n, "attributes": a} for t, n, a in events],
+        "links": [{"trace_id": t, "span_id": s, "trace_state": ts, "attributes": a} for t, s, ts, a in links],
+    }
+
+
+async def span(request: web.Request) -> web.Response:
+    """Answer one span's attributes, events, links, resource and scope (the waterfall leaves them out)."""
+    trace_id = _trace_id(request)
+    span_id = params.hex_id(request.match_info["span_id"], "the span id", 16)
+    (row,) = await run(request, partial(qt.span_detail, trace_id=trace_id, span_id=span_id))
+    if row is None:
+        raise _not_found("span")
+    return json_response({"trace_id": trace_id, **span_json(row)})
+
+
+async def find(request: web.Request) -> web.Response:
+    """Answer the ids of the trace's spans whose name, service or an attribute value holds `q`."""
+    trace_id = _trace_id(request)
+    text = params.text(request.query, "q").strip()
+    if not text:
+        return json_response({"span_ids": []})
+    (ids,) = await run(request, partial(qt.find_in_trace, trace_id=trace_id, text=text))
+    return json_response({"span_ids": ids})

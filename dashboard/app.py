@@ -39,6 +39,8 @@ ROUTES = [
     web.get("/api/service-names", api_services.names),
     web.get("/api/traces", api_traces.search),
     web.get("/api/traces/{trace_id}", api_traces.trace),
+    web.get("/api/traces/{trace_id}/find", api_traces.find),
+    web.get("/api/traces/{trace_id}/spans/{span_id}", api_traces.span),
     web.get("/api/logs", api_logs.lines),
     web.get("/api/logs/histogram", api_logs.histogram),
     web.get("/api/logs/context", api_logs.context),

@@ -100,3 +100,11 @@ def rows(client: Client, sql: str, params: dict[str, object]) -> list[dict]:
     result = client.query(sql, parameters=params)
     names = result.column_names
     return [dict(zip(names, r, strict=True)) for r in result.result_rows]
+
+
+def columns(client: Client, sql: str, params: dict[str, object]) -> dict[str, list]:
+    """Run a query and return its columns as lists keyed by column name (no dict per row)."""
+    result = client.query(sql, parameters=params)
+    names = result.column_names
+    values = result.result_columns if result.row_count else [[] for _ in names]
+    return {n: list(v) for n, v in zip(names, values, strict=True)}

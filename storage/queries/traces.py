@@ -1,4 +1,4 @@
-"""Trace search (matching spans -> their traces' summaries) and one whole trace by id."""
+"""Trace search (matching spans -> their traces' summaries), one trace's waterfall by id, one span's details."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 
 from clickhouse_connect.driver import Client
 
-from storage.queries.common import AttrFilter, Conditions, Window, newest_first_slices, rows, time_clause
+from storage.queries.common import (
+    AttrFilter,
+    Conditions,
+    Window,
+    columns,
+    newest_first_slices,
+    rows,
+    time_clause,
+)
 
 
 @dataclass(frozen=True)
@@ -84,22 +92,63 @@ def trace_summaries(client: Client, db: str, trace_ids: list[str]) -> list[dict]
     return rows(client, sql, {"ids": trace_ids})
 
 
-def trace_spans(client: Client, db: str, trace_id: str) -> list[dict]:
-    """Return every span of one trace (found through the trace-id table), oldest first."""
+# one trace: its time range from the trace-id table, then the TraceId bloom filter inside that range
+_ONE_TRACE = "TraceId = {id:String} AND Timestamp >= r.1 AND Timestamp <= r.2"
+WATERFALL_COLUMNS = {
+    "span_id": "SpanId",
+    "parent_id": "ParentSpanId",
+    "name": "SpanName",
+    "kind": "SpanKind",
+    "service": "ServiceName",
+    "start_ns": "toUnixTimestamp64Nano(Timestamp)",
+    "duration_ns": "Duration",
+    "status": "StatusCode",
+}
+
+
+def trace_span_columns(client: Client, db: str, trace_id: str) -> dict[str, list]:
+    """Return the waterfall's columns of every span of one trace, oldest first (the rest: span_detail).
+
+    Only these eight columns are read: the attribute maps, events and links are most of a span's bytes,
+    and a page needs them for one span at a time.
+    """
+    select = ", ".join(f"{expr} AS {name}" for name, expr in WATERFALL_COLUMNS.items())
     sql = f"""
         WITH {_RANGE.format(db=db)} AS r
-        SELECT SpanId AS span_id, ParentSpanId AS parent_id, SpanName AS name, SpanKind AS kind,
-            ServiceName AS service, toUnixTimestamp64Nano(Timestamp) AS start_ns, Duration AS duration_ns,
-            StatusCode AS status, StatusMessage AS status_message, TraceState AS trace_state,
+        SELECT {select} FROM {db}.otel_traces
+        WHERE {_ONE_TRACE}
+        ORDER BY Timestamp, SpanId"""
+    found = columns(client, sql, {"id": trace_id, "ids": [trace_id]})
+    return {name: found.get(name, []) for name in WATERFALL_COLUMNS}  # an empty answer names no columns
+
+
+def span_detail(client: Client, db: str, trace_id: str, span_id: str) -> dict | None:
+    """Return one span's attributes, events, links, resource and scope, or None if it is not stored."""
+    sql = f"""
+        WITH {_RANGE.format(db=db)} AS r
+        SELECT SpanId AS span_id, StatusMessage AS status_message, TraceState AS trace_state,
             SpanAttributes AS attributes, ResourceAttributes AS resource, ScopeName AS scope,
             ScopeVersion AS scope_version,
             arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS event_times,
             Events.Name AS event_names, Events.Attributes AS event_attributes,
-            Links.TraceId AS link_trace_ids, Links.SpanId AS link_span_ids, Links.Attributes AS link_attributes
+            Links.TraceId AS link_trace_ids, Links.SpanId AS link_span_ids, Links.TraceState AS link_trace_states,
+            Links.Attributes AS link_attributes
         FROM {db}.otel_traces
-        WHERE TraceId = {{id:String}} AND Timestamp >= r.1 AND Timestamp <= r.2
-        ORDER BY Timestamp, SpanId"""
-    return rows(client, sql, {"id": trace_id, "ids": [trace_id]})
+        WHERE {_ONE_TRACE} AND SpanId = {{span:String}}
+        LIMIT 1"""
+    found = rows(client, sql, {"id": trace_id, "ids": [trace_id], "span": span_id})
+    return found[0] if found else None
+
+
+def find_in_trace(client: Client, db: str, trace_id: str, text: str) -> list[str]:
+    """Return the ids of a trace's spans whose name, service or an attribute value holds `text` (any case)."""
+    sql = f"""
+        WITH {_RANGE.format(db=db)} AS r
+        SELECT SpanId FROM {db}.otel_traces
+        WHERE {_ONE_TRACE} AND (positionCaseInsensitiveUTF8(SpanName, {{text:String}}) > 0
+            OR positionCaseInsensitiveUTF8(ServiceName, {{text:String}}) > 0
+            OR arrayExists(v -> positionCaseInsensitiveUTF8(v, {{text:String}}) > 0, mapValues(SpanAttributes)))"""
+    return [r["SpanId"] for r in rows(client, sql, {"id": trace_id, "ids": [trace_id], "text": text})]
 
 
 def span_operations(client: Client, db: str, w: Window, service: str) -> list[str]:

@@ -117,15 +117,29 @@ def test_trace_search_and_trace_view(world: World, dashboard_url: str) -> None:
     trace_id = sorted(failed)[0]
     t = get(dashboard_url, f"/api/traces/{trace_id}")
     mine = [s for s in world.seeded.spans if f"{s.context.trace_id:032x}" == trace_id]
-    assert len(t["spans"]) == len(mine) == 5
-    assert [s["depth"] for s in t["spans"]] == [0, 1, 2, 3, 4]  # a chain: frontend -> ... -> payments
-    assert all(s["critical"] for s in t["spans"])
+    cols = t["spans"]  # one array per field, a span being an index in tree order
+    assert len(cols["span_id"]) == len(mine) == 5
+    assert set(cols) >= {"span_id", "parent_id", "name", "service", "start_ns", "duration_ns", "status", "self_ns"}
+    assert cols["depth"] == [0, 1, 2, 3, 4]  # a chain: frontend -> ... -> payments
+    assert cols["parent_id"][1:] == cols["span_id"][:-1]
+    assert all(cols["critical"])
     root = max(mine, key=lambda s: s.end_time - s.start_time)
     assert t["duration_ns"] == root.end_time - root.start_time
     assert sum(s["self_ns"] for s in t["services"]) == t["duration_ns"]
-    pay = next(s for s in t["spans"] if s["service"] == "payments")
-    assert pay["event_names"] == ["exception"]
-    assert "TimeoutError" in pay["event_attributes"][0]["exception.stacktrace"]
+    pay_id = cols["span_id"][cols["service"].index("payments")]
+    pay = get(dashboard_url, f"/api/traces/{trace_id}/spans/{pay_id}")  # a span's details, fetched when opened
+    seeded = next(s for s in mine if f"{s.context.span_id:016x}" == pay_id)
+    assert pay["attributes"] == dict(seeded.attributes)
+    assert pay["resource"]["service.name"] == "payments"
+    assert [e["name"] for e in pay["events"]] == ["exception"]
+    assert pay["events"][0]["time_ns"] == seeded.events[0].timestamp
+    assert "TimeoutError" in pay["events"][0]["attributes"]["exception.stacktrace"]
+    assert pay["status_message"] == "card network timeout"
+    find = f"/api/traces/{trace_id}/find"
+    assert get(dashboard_url, find, q="PAYMENTS")["span_ids"] == [pay_id]  # a service, in any case
+    user = root.attributes["user"]  # an attribute value: only the root has it
+    assert get(dashboard_url, find, q=user)["span_ids"] == [f"{root.context.span_id:016x}"]
+    assert get(dashboard_url, find, q="")["span_ids"] == []
 
 
 def test_log_histogram_counts_and_cursor_paging(world: World, dashboard_url: str) -> None:

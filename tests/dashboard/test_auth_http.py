@@ -55,6 +55,8 @@ EXPECTED: dict[str, str] = {
     "/api/service-names": "engineers",
     "/api/traces": "engineers",
     "/api/traces/{trace_id}": "engineers",
+    "/api/traces/{trace_id}/find": "engineers",
+    "/api/traces/{trace_id}/spans/{span_id}": "engineers",
     "/api/logs": "engineers",
     "/api/logs/histogram": "engineers",
     "/api/logs/context": "engineers",
@@ -66,7 +68,13 @@ EXPECTED: dict[str, str] = {
     "/kpi": "admins",  # the index of every stakeholder's pages; a stakeholder's own start at /kpi/{stakeholder}
     "/api/kpi": "admins",
 }
-FILL = {"service": "checkout", "trace_id": TRACE_ID, "page": "overview", "file": "orders.csv"}
+FILL = {
+    "service": "checkout",
+    "trace_id": TRACE_ID,
+    "span_id": "b7ad6b7169203331",
+    "page": "overview",
+    "file": "orders.csv",
+}
 
 
 @pytest.fixture(scope="module")

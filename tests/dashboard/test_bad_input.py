@@ -31,6 +31,7 @@ ENDPOINTS: dict[str, list[str]] = {
     "/api/map": ["from", "to"],
     "/api/service-names": ["from", "to"],
     "/api/traces": ["service", "operation", "status", "min_ms", "max_ms", "attr", "trace_id", "limit", "from"],
+    "/api/traces/" + "0" * 32 + "/find": ["q"],
     "/api/logs": ["service", "level", "q", "attr", "trace_id", "span_id", "limit", "cursor", "from", "to"],
     "/api/logs/histogram": ["q", "level", "attr", "step"],
     "/api/logs/context": ["service", "cursor", "n"],
@@ -73,6 +74,9 @@ async def test_every_api_parameter_fuzzed(client, world: World) -> None:
                 await expect_clean(client, path, {**base.get(path, {}), name: value})
     for value in INJECTIONS + TRACE_IDS:
         await expect_clean(client, f"/api/traces/{value[:200]}", {})
+        await expect_clean(client, f"/api/traces/{value[:200]}/find", {"q": value})
+        await expect_clean(client, f"/api/traces/{'0' * 32}/spans/{value[:200]}", {})
+        await expect_clean(client, f"/api/traces/{value[:200]}/spans/{'0' * 16}", {})
         await expect_clean(client, f"/api/services/{value[:200]}", {})
         await expect_clean(client, f"/api/kpi/{value[:200]}/revenue", {})
         await expect_clean(client, f"/api/kpi/finance/{value[:200]}/orders.csv", {})
@@ -101,6 +105,10 @@ async def test_messages_name_the_bad_parameter(client) -> None:
         assert message in (await res.json())["error"], (path, name)
     res = await client.get("/api/traces/" + "0" * 32)
     assert res.status == 404 and "no trace with this id" in (await res.json())["error"]
+    res = await client.get(f"/api/traces/{'0' * 32}/spans/{'0' * 16}")
+    assert res.status == 404 and "no span with this id" in (await res.json())["error"]
+    res = await client.get(f"/api/traces/{'0' * 32}/spans/xyz")
+    assert res.status == 400 and "the span id must be 16 hexadecimal characters" in (await res.json())["error"]
     page = await client.get("/traces/nothex")
     assert page.status == 400 and "32 hexadecimal characters" in await page.text()
 
@@ -129,6 +137,8 @@ class Recorder:
         class Empty:
             column_names: tuple = ()
             result_rows: list = []
+            result_columns: list = []
+            row_count = 0
 
         return Empty()
 
@@ -143,6 +153,9 @@ def test_no_sql_is_built_from_input() -> None:
         lambda c: edges.service_edges(c, "db", w, evil),
         lambda c: traces.matching_trace_ids(c, "db", w, traces.TraceQuery(service=evil, operation=evil, attrs=attrs)),
         lambda c: traces.trace_summaries(c, "db", [evil]),
+        lambda c: traces.trace_span_columns(c, "db", evil),
+        lambda c: traces.span_detail(c, "db", evil, evil),
+        lambda c: traces.find_in_trace(c, "db", evil, evil),
         lambda c: logs.search_logs(c, "db", w, logs.LogQuery(services=(evil,), text=evil, attrs=attrs), 10, (1, 2)),
         lambda c: logs.severity_histogram(c, "db", w, logs.LogQuery(text=evil)),
         lambda c: metrics.metric_catalog(c, "db", w, evil),

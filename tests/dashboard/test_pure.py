@@ -53,42 +53,53 @@ def test_text_terms_lower_ascii_only_like_clickhouse() -> None:
     ]
 
 
-def span(sid: str, parent: str, start: int, dur: int, service: str = "a") -> dict:
-    return {
-        "span_id": sid,
-        "parent_id": parent,
-        "start_ns": start,
-        "duration_ns": dur,
-        "service": service,
-        "resource": {},
-    }
+def columns(*spans: tuple[str, str, int, int, str]) -> dict[str, list]:
+    """Return the waterfall's input columns of (span id, parent id, start, duration, service) tuples."""
+    names = ("span_id", "parent_id", "start_ns", "duration_ns", "service")
+    return {name: [s[k] for s in spans] for k, name in enumerate(names)}
+
+
+def as_rows(w: dict) -> list[dict]:
+    cols = w["spans"]
+    return [dict(zip(cols, values, strict=True)) for values in zip(*cols.values(), strict=True)]
 
 
 def test_waterfall_self_time_critical_path_and_orphans() -> None:
-    spans = [
-        span("r", "", 0, 100),
-        span("c1", "r", 10, 30, "b"),  # 10..40
-        span("c2", "r", 30, 50, "b"),  # 30..80, overlaps c1
-        span("g", "c2", 35, 10, "c"),
-        span("o", "missing", 5, 5, "d"),  # parent not stored: shown as a root
-    ]
-    w = tracetree.waterfall(spans)
-    by_id = {s["span_id"]: s for s in w["spans"]}
-    assert [s["span_id"] for s in w["spans"]] == ["r", "c1", "c2", "g", "o"]
-    assert [s["depth"] for s in w["spans"]] == [0, 1, 1, 2, 0]
+    w = tracetree.waterfall(
+        columns(
+            ("r", "", 0, 100, "a"),
+            ("c1", "r", 10, 30, "b"),  # 10..40
+            ("c2", "r", 30, 50, "b"),  # 30..80, overlaps c1
+            ("g", "c2", 35, 10, "c"),
+            ("o", "missing", 5, 5, "d"),  # parent not stored: shown as a root
+        )
+    )
+    spans = as_rows(w)
+    by_id = {s["span_id"]: s for s in spans}
+    assert [s["span_id"] for s in spans] == ["r", "c1", "c2", "g", "o"]
+    assert [s["depth"] for s in spans] == [0, 1, 1, 2, 0]
+    assert [s["children"] for s in spans] == [2, 0, 1, 0, 0]
     assert by_id["r"]["self_ns"] == 100 - 70  # children cover 10..80
     assert by_id["c2"]["self_ns"] == 40
     # walking back from the root's end: c2 finishes last, then c1 before c2 started
-    assert {s["span_id"] for s in w["spans"] if s["critical"]} == {"r", "c2", "g", "c1"}
+    assert {s["span_id"] for s in spans if s["critical"]} == {"r", "c2", "g", "c1"}
     assert w["duration_ns"] == 100
     assert {s["service"]: s["self_ns"] for s in w["services"]} == {"a": 30, "b": 30 + 40, "c": 10, "d": 5}
 
 
 def test_waterfall_of_a_10000_deep_chain_needs_no_recursion() -> None:
-    spans = [span(f"s{i}", f"s{i - 1}" if i else "", i, 20_000 - 2 * i) for i in range(10_000)]
-    w = tracetree.waterfall(spans)
-    assert w["spans"][-1]["depth"] == 9_999
-    assert all(s["critical"] for s in w["spans"])
+    chain = ((f"s{i}", f"s{i - 1}" if i else "", i, 20_000 - 2 * i, "a") for i in range(10_000))
+    w = tracetree.waterfall(columns(*chain))
+    assert w["spans"]["depth"][-1] == 9_999
+    assert all(w["spans"]["critical"])
+
+
+def test_waterfall_keeps_spans_on_a_parent_cycle_and_answers_an_empty_trace() -> None:
+    w = tracetree.waterfall(columns(("a", "b", 0, 10, "x"), ("b", "a", 1, 5, "x"), ("c", "", 2, 3, "y")))
+    assert sorted(w["spans"]["span_id"]) == ["a", "b", "c"]  # a and b reach no root, yet are shown
+    assert w["spans"]["span_id"][0] == "c"
+    empty = tracetree.waterfall(columns())
+    assert empty["spans"]["depth"] == [] and empty["services"] == []
 
 
 def test_quantiles_and_steps() -> None:
