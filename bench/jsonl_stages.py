@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 from bench.logs_ingest import json_lines_body  # noqa: E402
 from bench.workload import bodies  # noqa: E402
 from collector.jsonlines.convert import Context, LineLimits, convert  # noqa: E402
-from collector.jsonlines.fastpath import fast_of  # noqa: E402
+from collector.jsonlines.fastpath import Recent, fast_of, target  # noqa: E402
 from collector.jsonlines.lines import split_lines  # noqa: E402
-from collector.logwire import LogsBuilder, encode_record  # noqa: E402
+from collector.logwire import LogsBuilder  # noqa: E402
 from collector.otlp.model import Payload, Route, Signal  # noqa: E402
 from collector.wal.records import header  # noqa: E402
 
@@ -66,23 +66,18 @@ def python_stages(body: bytes, limits: LineLimits, arrival: int) -> dict[str, Ca
             values = tuple(obj.values())
             fast_of(obj, (tuple(obj), tuple(map(type, values))))
 
-    def mapping(encode: bool = False) -> None:
-        builder = LogsBuilder(otlp)
-        cut = builder.cut
+    def mapping() -> None:
+        cut = LogsBuilder(otlp).cut
+        to = target(arrival, otlp.window(Signal.LOGS, arrival), otlp.max_attributes, cut)
+        record = Recent().record
         for line in split_lines(body):
-            obj = line[2]
-            values = tuple(obj.values())
-            fast = fast_of(obj, (tuple(obj), tuple(map(type, values))))
-            record = fast.record(values, arrival, otlp.max_attributes, cut)  # type: ignore[union-attr]
-            if encode:
-                encode_record(record[0], cut)
+            record(line[2], to)
 
     return {
         "split the body into lines": split,
         "parse each line (orjson)": parse,
         "line shape and its plan lookup": shape,
-        "map fields (time, level, ids, attributes)": mapping,
-        "encode the OTLP record": lambda: mapping(True),
+        "map and encode the record (fast path)": mapping,
         "group and build the request (= convert)": lambda: convert(body, ctx, limits),
     }
 

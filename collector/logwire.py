@@ -25,7 +25,7 @@ from storage.wire import encode_varint
 
 Attribute = tuple[str, object]
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
-_pack_fixed64 = struct.Struct("<Q").pack
+pack_fixed64 = struct.Struct("<Q").pack
 _pack_fixed32 = struct.Struct("<I").pack
 _pack_double = struct.Struct("<d").pack
 # one-byte and two-byte varints cover every length below 16 KiB: most strings and records
@@ -203,7 +203,7 @@ class Record(NamedTuple):
 
 def encode_record(r: Record, cut: Cut) -> bytes:
     """Encode a LogRecord message (without its field tag)."""
-    parts = [b"\x09" + _pack_fixed64(r.time_ns)] if r.time_ns else []
+    parts = [b"\x09" + pack_fixed64(r.time_ns)] if r.time_ns else []
     if r.severity_number or r.severity_text:
         parts.append(severity_fields(r.severity_number, r.severity_text))
     body = r.body
@@ -224,7 +224,7 @@ def encode_record(r: Record, cut: Cut) -> bytes:
     if r.span_id:
         parts.append(_field(b"\x52", r.span_id))
     if r.observed_ns:
-        parts.append(b"\x59" + _pack_fixed64(r.observed_ns))
+        parts.append(b"\x59" + pack_fixed64(r.observed_ns))
     return b"".join(parts)
 
 
@@ -254,11 +254,11 @@ def encode_line(
     """
     body = cut.line(line) if type(line) is bytes else cut.text(line, cut.body)  # type: ignore[arg-type]
     value = _field(b"\x0a", body)
-    parts = [b"\x09", _pack_fixed64(time_ns), severity, b"\x2a", varint(len(value)), value]
+    parts = [b"\x09", pack_fixed64(time_ns), severity, b"\x2a", varint(len(value)), value]
     if attrs:
         parts.append(attributes(attrs, cut))
     parts.append(b"\x59")
-    parts.append(_pack_fixed64(observed_ns))
+    parts.append(pack_fixed64(observed_ns))
     return b"".join(parts)
 
 
