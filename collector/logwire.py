@@ -262,10 +262,15 @@ def encode_line(
     return b"".join(parts)
 
 
+def framed(record: bytes) -> bytes:
+    """An encoded LogRecord as the log_records field of its ScopeLogs (what LogsBuilder collects)."""
+    return b"\x12" + varint(len(record)) + record
+
+
 def scope_logs(scope_name: str, records: Iterable[bytes], cut: Cut) -> bytes:
-    """Encode a ScopeLogs message from encoded LogRecords."""
+    """Encode a ScopeLogs message from framed LogRecords (framed())."""
     scope = _field(b"\x0a", _field(b"\x0a", cut.text(scope_name, cut.name))) if scope_name else b""
-    return scope + b"".join(_field(b"\x12", r) for r in records)
+    return scope + b"".join(records)
 
 
 def resource_logs(resource: Iterable[Attribute], scopes: Iterable[bytes], cut: Cut) -> bytes:
@@ -288,18 +293,26 @@ class LogsBuilder:
 
     def __init__(self, limits: Limits) -> None:
         self.groups: dict[tuple[Attribute, ...], dict[str, list[bytes]]] = {}
-        self.records = 0
         self.cut = Cut.of(limits)
 
     def add(self, resource: tuple[Attribute, ...], scope: str, record: bytes) -> None:
+        """Add an encoded LogRecord."""
+        self.group(resource, scope).append(framed(record))
+
+    def group(self, resource: tuple[Attribute, ...], scope: str) -> list[bytes]:
+        """The list the framed records (framed()) of a resource and scope go in, in order."""
         scopes = self.groups.get(resource)
         if scopes is None:
             scopes = self.groups[resource] = {}
         records = scopes.get(scope)
         if records is None:
             records = scopes[scope] = []
-        records.append(record)
-        self.records += 1
+        return records
+
+    @property
+    def records(self) -> int:
+        """How many records were added."""
+        return sum(len(records) for scopes in self.groups.values() for records in scopes.values())
 
     def build(self) -> bytes:
         cut = self.cut

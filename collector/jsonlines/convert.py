@@ -156,6 +156,10 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
     low, high = window
     to = target(ctx.arrival_ns, window, limits.otlp.max_attributes, cut)
     fast = Recent().record
+    group = builder.group
+    last: list[bytes] = []
+    last_scope: str | None = None  # the group of the previous line the fast path mapped (None: none)
+    last_service: str | None = None
     arrival = ctx.arrival_ns
     max_items, max_line = limits.otlp.max_items, limits.max_line_bytes
     lines = mapped_lines = 0
@@ -182,7 +186,10 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
             if done is not None:  # mapped, its time kept
                 encoded, scope, service, extra = done
                 mapped_lines += 1
-                add(resource_of(service, extra), scope, encoded)
+                if extra or scope != last_scope or service != last_service:  # not the previous line's group
+                    last = group(resource_of(service, extra), scope)
+                    last_scope, last_service = (None, None) if extra else (scope, service)
+                last.append(encoded)
                 continue
             line, why = map_object(value, limits, raw)
         else:

@@ -7,7 +7,8 @@ and caches reach the function through its namespace, so nothing a client sends i
 
 The function is `record(values, to)`: it answers MISMATCH when a value's type is not the shape's
 (fastpath.Recent then looks the line's own shape up), None when the mapper must map the line, else
-(the encoded LogRecord, logger, service, resource attributes).
+(the encoded LogRecord framed as its ScopeLogs' field (logwire.framed), logger, service, resource
+attributes).
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def _lines(s: Steps) -> Iterator[str]:
         head += ["b'\\x2a'", "varint(len(value))", "value"]
     # the fields in number order: time, severity, body, attributes, trace and span ids, observed time
     yield f"    encoded = b''.join(({', '.join([*head, *parts, 'to.observed'])}))"
+    yield "    encoded = b'\\x12' + varint(len(encoded)) + encoded"  # framed as its ScopeLogs' log_records field
     logger = f"text_of(v{s.logger})" if s.logger >= 0 else "''"
     service = f"v{s.service}" if s.service >= 0 else "None"
     resource = ", ".join(f"(r{k}, scalar(v{i}))" for k, i in enumerate(s.resources))

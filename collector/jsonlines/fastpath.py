@@ -25,7 +25,7 @@ from collector.logwire import Attribute, Cut, attribute, attributes, cacheable, 
 
 _TIME, _LEVEL, _MESSAGE, _LOGGER, _TRACE, _SPAN, _SERVICE, _ATTR, _RESOURCE = range(9)
 _SIMPLE = {TIME: _TIME, LEVEL: _LEVEL, MESSAGE: _MESSAGE, LOGGER: _LOGGER, TRACE_ID: _TRACE, SPAN_ID: _SPAN}
-Mapped = tuple[bytes, str, str | None, list[Attribute]]  # the encoded record, its logger (scope), service, resource
+Mapped = tuple[bytes, str, str | None, list[Attribute]]  # the framed record, its logger (scope), service, resource
 
 
 class Target(NamedTuple):
@@ -52,9 +52,10 @@ class Fast:
     """The one-step mapping of the lines of one flat shape, straight to the encoded LogRecord.
 
     `record(values, to)` is compiled from the shape's steps (collector/jsonlines/fastcode.py): it
-    answers the encoded record, its logger (scope), service and resource attributes; None when the
-    mapper must map the line; MISMATCH when a value's type is not the shape's. The bytes are what
-    logwire.encode_record writes for the record the mapper builds.
+    answers the encoded record framed for LogsBuilder.group (logwire.framed), its logger (scope),
+    service and resource attributes; None when the mapper must map the line; MISMATCH when a
+    value's type is not the shape's. The bytes are what logwire.encode_record writes for the record
+    the mapper builds.
     """
 
     __slots__ = ("levels", "record", "scale")

@@ -27,7 +27,7 @@ from collector.jsonlines import fastpath, mapper
 from collector.jsonlines.convert import Context, LineLimits, convert, map_object, mapped_record
 from collector.jsonlines.dialects import DIALECTS, GENERIC
 from collector.jsonlines.plan import Inexact, Plan
-from collector.logwire import Cut, encode_record
+from collector.logwire import Cut, encode_record, framed
 from collector.loki.convert import convert_push
 from collector.loki.push import PushRequest, decode_push
 from collector.otlp.decode import decode_protobuf
@@ -93,7 +93,7 @@ def test_a_shape_plan_maps_a_flat_line_as_the_walk_does(obj: dict, exact: bool) 
 def _mapped_bytes(line: mapper.MappedLine, arrival: int, limits: LineLimits) -> tuple:
     """What the mapper's road makes of a line: its encoded record, its logger, service and resource."""
     record = mapped_record(line, arrival)
-    return encode_record(record, Cut.of(limits.otlp)), line.logger, line.service, line.resource
+    return framed(encode_record(record, Cut.of(limits.otlp))), line.logger, line.service, line.resource
 
 
 # every time a record can hold: the fast path's window check leaves the lines to the mapper's road
@@ -145,7 +145,7 @@ def test_the_fast_path_takes_the_usual_lines_and_leaves_the_rest() -> None:
     values = tuple(line.values())
     fast = fastpath.fast_of(line, (tuple(line), tuple(map(type, values))))
     assert fast is not None
-    record = LogRecord.FromString(_fast_record(fast, values)[0])
+    record = LogRecord.FromString(_fast_record(fast, values)[0][2:])  # framed: a tag, a one-byte length
     assert (record.time_unix_nano, record.severity_text, record.body.string_value) == (
         1714557600_500_000_000,
         "WARN",
