@@ -2,13 +2,14 @@
 
 Lines of one request nearly always come from one logger, and nearly all map without surprises: a
 time that parses, a level, a message, hex ids. For those, the mapper's layers (the slot table walk,
-MappedLine, the record built from it) cost more than reading the values. A Fast, compiled once per
-shape from the mapper's own plan (so the dialect is still decided by the whole line's shape), reads
-each slot's value by index straight into the Record. When a value would need one of the mapper's
-other rules (a time that does not parse, an id that is not hex, a float that may be a rounded big
-integer, more attributes than allowed), it answers None and the line takes the mapper
-(convert.map_object), which applies them all. tests/collector/test_logs_fuzz.py checks that both
-roads give the same record bytes for any flat line.
+MappedLine, the Record and its encoding) cost more than reading the values. A Fast, made once per
+shape from the mapper's own plan (so the dialect is still decided by the whole line's shape), is a
+function compiled for that shape (collector/jsonlines/fastcode.py) that reads each slot's value by
+index and writes the encoded LogRecord straight away. When a value would need one of the mapper's
+other rules (a time that does not parse or is not kept, an id that is not hex, a float that may be
+a rounded big integer, more attributes than allowed), it answers None and the line takes the
+mapper (convert.map_object), which applies them all. tests/collector/test_logs_fuzz.py checks that
+both roads give the same record bytes for any flat line.
 """
 
 from __future__ import annotations
