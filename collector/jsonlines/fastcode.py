@@ -14,6 +14,7 @@ attributes).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import CodeType
 from typing import NamedTuple
 
 from collector.jsonlines.plan import CHECK, JSON
@@ -109,3 +110,20 @@ def _lines(s: Steps) -> Iterator[str]:
 def source(steps: Steps) -> str:
     """The Python source of a shape's record function (see the module docstring)."""
     return "\n".join(_lines(steps)) + "\n"
+
+
+# Compiled sources: shapes that differ only in their keys' names (a field named after a user id, a
+# request path) have the same steps, and compiling costs ~0.3-0.9 ms against tens of us to write.
+_CODE: dict[str, CodeType] = {}
+
+
+def compiled(steps: Steps) -> CodeType:
+    """The compiled source of a shape's record function, remembered (bounded)."""
+    text = source(steps)
+    code = _CODE.get(text)
+    if code is None:
+        code = compile(text, "<jsonlines fast path>", "exec")
+        if len(_CODE) >= 1024:
+            _CODE.clear()
+        _CODE[text] = code
+    return code

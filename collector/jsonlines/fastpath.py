@@ -71,7 +71,7 @@ class Fast:
         # the attributes no slot claims, in the plan's order, each with a cache of its encoded values
         # when their type allows one (the shape fixes the type at each place)
         cached = [types[i] in (str, int, bool) for _, i, _ in plan.attrs]
-        code = fastcode.source(
+        code = fastcode.compiled(
             fastcode.Steps(
                 types,
                 tuple((i, how, c) for (_, i, how), c in zip(plan.attrs, cached, strict=True)),
@@ -102,7 +102,7 @@ class Fast:
             "varint": varint,
             "pack": pack_fixed64,
         }
-        exec(compile(code, "<jsonlines fast path>", "exec"), names)  # our own source: see fastcode
+        exec(code, names)  # our own source, see fastcode: defines `record` in `names`
         self.record: Callable[[tuple, Target], Mapped | object | None] = names["record"]
 
     def _level(self, value: str) -> tuple[bytes, Attribute | None]:
@@ -162,16 +162,20 @@ def compile_fast(plan: Plan, types: tuple[type, ...]) -> Fast | None:
     return Fast(plan, types, tuple(steps))
 
 
-# A Fast per shape (False: lines of that shape take the mapper), bounded like the mapper's plans.
-_FAST: dict[tuple, Fast | bool] = {}
+# A Fast per shape (False: lines of that shape take the mapper; an int: lines of it seen so far,
+# mapped by the mapper until COMPILE_AT), bounded like the mapper's plans. A shape is compiled once
+# it recurs: a stream whose every line has a shape of its own must not pay a compile per line.
+_FAST: dict[tuple, Fast | bool | int] = {}
+COMPILE_AT = 8
 
 
 def fast_of(obj: dict, shape: tuple) -> Fast | None:
-    """The Fast of a line's shape (compiled and remembered), None when its lines take the mapper."""
+    """The Fast of a line's shape (compiled once seen COMPILE_AT times), None when the line takes the mapper."""
     found = _FAST.get(shape)
-    if found is None:
-        found = compile_fast(plan_of(obj, shape), shape[1]) or False
+    if found is None or type(found) is int:
+        seen = (found or 0) + 1
+        found = (compile_fast(plan_of(obj, shape), shape[1]) or False) if seen >= COMPILE_AT else seen
         if len(_FAST) >= 4096:
             _FAST.clear()
         _FAST[shape] = found
-    return found or None
+    return found if type(found) is Fast else None

@@ -104,6 +104,12 @@ def _to(arrival: int, max_attributes: int, cut: Cut) -> fastpath.Target:
     return fastpath.target(arrival, ANY_TIME, max_attributes, cut)
 
 
+def _fast_of(obj: dict) -> fastpath.Fast | None:
+    """The Fast of a line's shape, compiled now (fast_of compiles a shape once it has recurred)."""
+    shape = (tuple(obj), tuple(map(type, obj.values())))
+    return fastpath.compile_fast(mapper.plan_of(obj, shape), shape[1])
+
+
 def _fast_record(fast: fastpath.Fast, values: tuple, max_attributes: int = 128, cut: Cut | None = None):
     return fast.record(values, _to(0, max_attributes, cut or Cut()))
 
@@ -129,7 +135,7 @@ USUAL_LINES = st.builds(
 @given(USUAL_LINES | FLAT_LINES, st.sampled_from([LIMITS, LineLimits()]))
 def test_the_fast_path_builds_the_record_the_mapper_builds(obj: dict, limits: LineLimits) -> None:
     values = tuple(obj.values())
-    fast = fastpath.fast_of(obj, (tuple(obj), tuple(map(type, values))))
+    fast = _fast_of(obj)
     arrival = 1_700_000_000_000_000_000
     for _ in range(2):  # the second time with the encoded values remembered
         quick = fast and fast.record(values, _to(arrival, limits.otlp.max_attributes, Cut.of(limits.otlp)))
@@ -143,7 +149,7 @@ def test_the_fast_path_builds_the_record_the_mapper_builds(obj: dict, limits: Li
 def test_the_fast_path_takes_the_usual_lines_and_leaves_the_rest() -> None:
     line = {"level": "warning", "msg": "hi", "time": "2024-05-01T10:00:00.5Z", "trace_id": "ab" * 16, "n": 1}
     values = tuple(line.values())
-    fast = fastpath.fast_of(line, (tuple(line), tuple(map(type, values))))
+    fast = _fast_of(line)
     assert fast is not None
     record = LogRecord.FromString(_fast_record(fast, values)[0][2:])  # framed: a tag, a one-byte length
     assert (record.time_unix_nano, record.severity_text, record.body.string_value) == (
@@ -164,19 +170,38 @@ def test_the_fast_path_takes_the_usual_lines_and_leaves_the_rest() -> None:
     )
     assert deep[1].raw == 1 and "json_max_depth" in deep[1].problems[0][1]  # too deep to render: stored raw
     nested = {**line, "n": {"m": 1}}
-    assert fastpath.fast_of(nested, (tuple(nested), tuple(map(type, nested.values())))) is None
+    assert _fast_of(nested) is None
 
 
 def test_the_fast_path_remembers_short_levels_only() -> None:
     # a level cache holding whatever text a client sends as its level would grow past any bound
     line = {"level": "warning", "msg": "hi", "time": "2024-05-01T10:00:00Z"}
-    fast = fastpath.fast_of(line, (tuple(line), tuple(map(type, line.values()))))
+    fast = _fast_of(line)
     assert fast is not None
     long_level = "w" * 100_000
     assert _fast_record(fast, (long_level, "hi", line["time"])) is not None
     assert long_level not in fast.levels
     _fast_record(fast, tuple(line.values()))
     assert "warning" in fast.levels
+
+
+def test_a_shape_is_compiled_once_it_recurs_and_alike_shapes_share_the_code() -> None:
+    # a stream whose every line has a shape of its own takes the mapper, not a compile per line
+    line = {"level": "info", "msg": "hi", "time": "2024-05-01T10:00:00Z", "user_4711": 1}
+    shape = (tuple(line), tuple(map(type, line.values())))
+    for _ in range(fastpath.COMPILE_AT - 1):
+        assert fastpath.fast_of(line, shape) is None
+    fast = fastpath.fast_of(line, shape)
+    assert fast is not None and fastpath.fast_of(line, shape) is fast
+    other = {"level": "info", "msg": "hi", "time": "2024-05-01T10:00:00Z", "user_4712": 1}
+    twin = _fast_of(other)
+    assert twin is not None and twin.record.__code__ is fast.record.__code__  # compiled once
+    record = _fast_record(twin, tuple(other.values()))
+    assert record is not None and b"user_4712" in record[0] and b"user_4711" not in record[0]
+    lines = "\n".join(json.dumps({**line, f"k{i}": i}) for i in range(50)).encode()  # all new shapes
+    compiled = sum(type(found) is fastpath.Fast for found in fastpath._FAST.values())
+    assert convert(lines, Context(None, (), time.time_ns()), LineLimits())[1].mapped == 50
+    assert sum(type(found) is fastpath.Fast for found in fastpath._FAST.values()) == compiled
 
 
 def _json_bytes(value: object) -> bytes:
