@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 import cramjam  # noqa: E402
 
-from bench.ingest import Collector, say  # noqa: E402
+from bench.ingest import Collector, cpu_seconds, say  # noqa: E402
 from bench.loadgen import Tally  # noqa: E402
 from bench.workload import SERVICES, bodies  # noqa: E402
 
@@ -164,8 +164,10 @@ def main() -> None:
     collector = Collector(data, database, native=True, **extra)
     base = f"http://127.0.0.1:{collector.http}"
     totals = {
-        fmt: {"acked": 0, "time": 0.0, "refused": 0, "failed": 0, "latencies": [], "rss": 0.0} for fmt in args.formats
+        fmt: {"acked": 0, "time": 0.0, "refused": 0, "failed": 0, "latencies": [], "rss": 0.0, "cpu": 0.0, "loop": 0.0}
+        for fmt in args.formats
     }
+    pid = collector.proc.pid
     try:
         # formats take turns in every round, so a machine whose speed drifts weighs on each alike
         for _ in range(args.rounds):
@@ -173,9 +175,12 @@ def main() -> None:
                 collector.reset_peak_rss()
                 jobs = [(base, fmt, args.items, args.concurrency, args.seconds, 100 + i) for i in range(args.procs)]
                 with ctx.Pool(args.procs) as pool:
+                    cpu, loop = cpu_seconds(pid), cpu_seconds(pid, pid)
                     tallies: list[Tally] = pool.starmap(generate, jobs)
                 drain = collector.wait_drained()
                 t = totals[fmt]
+                t["cpu"] += cpu_seconds(pid) - cpu  # the collector's CPU (every thread, the engine's too)
+                t["loop"] += cpu_seconds(pid, pid) - loop
                 t["acked"] += sum(x.acked_items for x in tallies)
                 t["time"] += args.seconds + drain
                 t["refused"] += sum(x.refused for x in tallies)
@@ -192,10 +197,15 @@ def main() -> None:
                 "failed": t["failed"],
                 "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
                 "peak_rss_mib": round(t["rss"], 1),
+                # CPU per stored line: holds on a shared machine, where the rates do not
+                "cpu_us_per_line": round(t["cpu"] / max(t["acked"], 1) * 1e6, 2),
+                "loop_cpu_us_per_line": round(t["loop"] / max(t["acked"], 1) * 1e6, 2),
             }
             say(
                 f"  {fmt:9} {r['rate']:>10,.0f} lines/s stored (acknowledged {r['acked']:,}, drained {r['drain_s']} s, "
-                f"refused {r['refused']}, failed {r['failed']}, p50 {r['p50_ms']} ms, peak RSS {r['peak_rss_mib']} MiB)"
+                f"refused {r['refused']}, failed {r['failed']}, p50 {r['p50_ms']} ms, "
+                f"peak RSS {r['peak_rss_mib']} MiB; "
+                f"collector CPU {r['cpu_us_per_line']} us per line, event loop {r['loop_cpu_us_per_line']})"
             )
     finally:
         collector.stop()

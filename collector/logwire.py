@@ -25,7 +25,7 @@ from storage.wire import encode_varint
 
 Attribute = tuple[str, object]
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
-_pack_fixed64 = struct.Struct("<Q").pack
+pack_fixed64 = struct.Struct("<Q").pack
 _pack_fixed32 = struct.Struct("<I").pack
 _pack_double = struct.Struct("<d").pack
 # one-byte and two-byte varints cover every length below 16 KiB: most strings and records
@@ -203,7 +203,7 @@ class Record(NamedTuple):
 
 def encode_record(r: Record, cut: Cut) -> bytes:
     """Encode a LogRecord message (without its field tag)."""
-    parts = [b"\x09" + _pack_fixed64(r.time_ns)] if r.time_ns else []
+    parts = [b"\x09" + pack_fixed64(r.time_ns)] if r.time_ns else []
     if r.severity_number or r.severity_text:
         parts.append(severity_fields(r.severity_number, r.severity_text))
     body = r.body
@@ -224,7 +224,7 @@ def encode_record(r: Record, cut: Cut) -> bytes:
     if r.span_id:
         parts.append(_field(b"\x52", r.span_id))
     if r.observed_ns:
-        parts.append(b"\x59" + _pack_fixed64(r.observed_ns))
+        parts.append(b"\x59" + pack_fixed64(r.observed_ns))
     return b"".join(parts)
 
 
@@ -254,18 +254,23 @@ def encode_line(
     """
     body = cut.line(line) if type(line) is bytes else cut.text(line, cut.body)  # type: ignore[arg-type]
     value = _field(b"\x0a", body)
-    parts = [b"\x09", _pack_fixed64(time_ns), severity, b"\x2a", varint(len(value)), value]
+    parts = [b"\x09", pack_fixed64(time_ns), severity, b"\x2a", varint(len(value)), value]
     if attrs:
         parts.append(attributes(attrs, cut))
     parts.append(b"\x59")
-    parts.append(_pack_fixed64(observed_ns))
+    parts.append(pack_fixed64(observed_ns))
     return b"".join(parts)
 
 
+def framed(record: bytes) -> bytes:
+    """An encoded LogRecord as the log_records field of its ScopeLogs (what LogsBuilder collects)."""
+    return b"\x12" + varint(len(record)) + record
+
+
 def scope_logs(scope_name: str, records: Iterable[bytes], cut: Cut) -> bytes:
-    """Encode a ScopeLogs message from encoded LogRecords."""
+    """Encode a ScopeLogs message from framed LogRecords (framed())."""
     scope = _field(b"\x0a", _field(b"\x0a", cut.text(scope_name, cut.name))) if scope_name else b""
-    return scope + b"".join(_field(b"\x12", r) for r in records)
+    return scope + b"".join(records)
 
 
 def resource_logs(resource: Iterable[Attribute], scopes: Iterable[bytes], cut: Cut) -> bytes:
@@ -288,18 +293,26 @@ class LogsBuilder:
 
     def __init__(self, limits: Limits) -> None:
         self.groups: dict[tuple[Attribute, ...], dict[str, list[bytes]]] = {}
-        self.records = 0
         self.cut = Cut.of(limits)
 
     def add(self, resource: tuple[Attribute, ...], scope: str, record: bytes) -> None:
+        """Add an encoded LogRecord."""
+        self.group(resource, scope).append(framed(record))
+
+    def group(self, resource: tuple[Attribute, ...], scope: str) -> list[bytes]:
+        """The list the framed records (framed()) of a resource and scope go in, in order."""
         scopes = self.groups.get(resource)
         if scopes is None:
             scopes = self.groups[resource] = {}
         records = scopes.get(scope)
         if records is None:
             records = scopes[scope] = []
-        records.append(record)
-        self.records += 1
+        return records
+
+    @property
+    def records(self) -> int:
+        """How many records were added."""
+        return sum(len(records) for scopes in self.groups.values() for records in scopes.values())
 
     def build(self) -> bytes:
         cut = self.cut

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from collector.jsonlines.fastpath import Mapped, fast_of
+from collector.jsonlines.fastpath import Recent, target
 from collector.jsonlines.lines import Line, parse_line, split_lines
 from collector.jsonlines.mapper import TIMESTAMP_NOTE, Inexact, MappedLine, TooDeep, json_text, map_line
-from collector.logwire import Attribute, Cut, LogsBuilder, Record, encode_record
+from collector.logwire import Attribute, LogsBuilder, Record, encode_record
 from collector.otlp.limits import Limits, TooManyItems, timestamp_problem
 from collector.otlp.model import Signal
 
@@ -144,23 +144,6 @@ def map_object(obj: dict, limits: LineLimits, raw: bytes | str = b"") -> tuple[M
     return line, ""
 
 
-def _map(obj: dict, raw: bytes, limits: LineLimits, arrival_ns: int, cut: Cut) -> tuple[Mapped | None, str]:
-    """The record of a line that is an object and where it goes; (None, why) when it must be stored raw."""
-    values = tuple(obj.values())
-    fast = fast_of(obj, (tuple(obj), tuple(map(type, values))))
-    if fast is not None:
-        try:
-            done = fast.record(values, arrival_ns, limits.otlp.max_attributes, cut)
-        except TooDeep:  # an array too deep to render: the mapper says so and stores the line raw
-            done = None
-        if done is not None:
-            return done, ""
-    line, why = map_object(obj, limits, raw)
-    if line is None:
-        return None, why
-    return (mapped_record(line, arrival_ns), line.logger, line.service, line.resource), ""
-
-
 def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Report]:
     """Map every line of a body; return the request bytes (b'' when nothing is stored) and the report.
 
@@ -171,16 +154,22 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
     add, cut, resource_of = builder.add, builder.cut, Resources(ctx.resource, ctx.service).of
     window = limits.otlp.window(Signal.LOGS, ctx.arrival_ns)
     low, high = window
+    to = target(ctx.arrival_ns, window, limits.otlp.max_attributes, cut)
+    fast = Recent().record
+    group = builder.group
+    last: list[bytes] = []
+    last_scope: str | None = None  # the group of the previous line the fast path mapped (None: none)
+    last_service: str | None = None
     arrival = ctx.arrival_ns
     max_items, max_line = limits.otlp.max_items, limits.max_line_bytes
     lines = mapped_lines = 0
-    for line in split_lines(body, max_line):
+    for line_of in split_lines(body, max_line):
         lines += 1
         if lines > max_items:
             raise TooManyItems(
                 f"the request holds more than collector.max_items_per_request ({max_items}) lines; send smaller batches"
             )
-        number, raw, value, problem, repaired = line
+        number, raw, value, problem, repaired = line_of
         if repaired:
             report.repaired += 1
         if len(raw) > max_line:
@@ -189,16 +178,29 @@ def convert(body: bytes, ctx: Context, limits: LineLimits) -> tuple[bytes, Repor
                 number, f"{len(raw)} bytes, more than collector.json_max_line_bytes ({max_line}); not stored"
             )
             continue
-        mapped, why = (None, problem or "not an object")
         if type(value) is dict:
-            mapped, why = _map(value, raw, limits, arrival, cut)
-        if mapped is None:
-            record = raw_record(_raw_text(line), why, arrival)
+            try:
+                done = fast(value, to)
+            except TooDeep:  # an array too deep to render: the mapper says so and stores the line raw
+                done = None
+            if done is not None:  # mapped, its time kept
+                encoded, scope, service, extra = done
+                mapped_lines += 1
+                if extra or scope != last_scope or service != last_service:  # not the previous line's group
+                    last = group(resource_of(service, extra), scope)
+                    last_scope, last_service = (None, None) if extra else (scope, service)
+                last.append(encoded)
+                continue
+            line, why = map_object(value, limits, raw)
+        else:
+            line, why = None, problem or "not an object"
+        if line is None:
+            record = raw_record(_raw_text(line_of), why, arrival)
             scope, service, extra = "", None, []
             report.raw += 1
             report.problem(number, f"{why}; stored raw")
         else:
-            record, scope, service, extra = mapped
+            record, scope, service, extra = mapped_record(line, arrival), line.logger, line.service, line.resource
             stamp = record.time_ns or arrival
             if not low <= stamp <= high:
                 report.rejected += 1

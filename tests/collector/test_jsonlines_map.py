@@ -13,8 +13,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
+from collector.jsonlines import timestamps
 from collector.jsonlines.convert import Context, LineLimits, convert
 from collector.jsonlines.mapper import ident
 from collector.jsonlines.severity import Scale, severity
@@ -63,6 +66,37 @@ def iso(seconds: int, fraction: str = "", offset_h: int = 0) -> str:
 )
 def test_timestamps(value: object, ns: int | None) -> None:
     assert parse_timestamp(value) == ns
+
+
+# RFC 3339 stamps with every fraction, zone and odd tail, and texts of their lengths that are not one
+STAMPS = st.builds(
+    lambda head, sep, frac, zone, tail: head + sep + frac + zone + tail,
+    st.sampled_from(["2024-05-01T10:00:00", "2024-05-01 23:59:60", "1999-12-31t00:00:01"]),
+    st.sampled_from([".", ",", "", ":", "x"]),
+    st.text("0123456789\u0663", max_size=12),  # an Arabic-Indic digit is a digit to the regex too
+    st.sampled_from(["Z", "z", "+02:00", "-0700", "+05", "", " UTC", "+0000 UTC", "7", "+2:00"]),
+    st.sampled_from(["", "", "0", "Z", " m=+0.001"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(STAMPS, min_size=1, max_size=6))
+def test_a_remembered_layout_reads_what_the_regex_reads(texts: list[str]) -> None:
+    # each stamp read twice: after the ones before it (a layout remembered), and with none remembered
+    remembered = [parse_timestamp(text) for text in texts]
+    fresh = []
+    for text in texts:
+        timestamps._LAYOUTS.clear()
+        fresh.append(parse_timestamp(text))
+    assert remembered == fresh
+
+
+def test_a_remembered_layout_is_used() -> None:
+    timestamps._LAYOUTS.clear()
+    assert parse_timestamp("2024-05-01T10:00:00.123456+02:00") == 1714550400_123_456_000
+    assert timestamps._LAYOUTS == {32: (26, "+02:00", 7200)}
+    assert parse_timestamp("2024-05-01T10:00:01.654321+02:00") == 1714550401_654_321_000
+    assert parse_timestamp("2024-05-01T10:00:01.6543210+0200") == 1714550401_654_321_000  # its own layout
 
 
 @pytest.mark.parametrize(

@@ -20,13 +20,14 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 from collector.errors import TooLarge
 from collector.jsonlines import fastpath, mapper
 from collector.jsonlines.convert import Context, LineLimits, convert, map_object, mapped_record
 from collector.jsonlines.dialects import DIALECTS, GENERIC
 from collector.jsonlines.plan import Inexact, Plan
-from collector.logwire import Cut, attributes
+from collector.logwire import Cut, encode_record, framed
 from collector.loki.convert import convert_push
 from collector.loki.push import PushRequest, decode_push
 from collector.otlp.decode import decode_protobuf
@@ -89,15 +90,28 @@ def test_a_shape_plan_maps_a_flat_line_as_the_walk_does(obj: dict, exact: bool) 
     assert planned == again == walked
 
 
-def _record_bytes(mapped, limits: LineLimits) -> tuple:
-    """What a line becomes: its record with the attributes encoded to the limits, its logger, service and resource.
+def _mapped_bytes(line: mapper.MappedLine, arrival: int, limits: LineLimits) -> tuple:
+    """What the mapper's road makes of a line: its encoded record, its logger, service and resource."""
+    record = mapped_record(line, arrival)
+    return framed(encode_record(record, Cut.of(limits.otlp))), line.logger, line.service, line.resource
 
-    (Not the whole record encoded: a time past 64 bits is for convert's window check to reject.)
-    """
-    record, logger, service, resource = mapped
-    attrs = record.attributes
-    encoded = attrs if type(attrs) is bytes else attributes(attrs, Cut.of(limits.otlp))
-    return record._replace(attributes=encoded), logger, service, resource
+
+# every time a record can hold: the fast path's window check leaves the lines to the mapper's road
+ANY_TIME = (0, (1 << 64) - 1)
+
+
+def _to(arrival: int, max_attributes: int, cut: Cut) -> fastpath.Target:
+    return fastpath.target(arrival, ANY_TIME, max_attributes, cut)
+
+
+def _fast_of(obj: dict) -> fastpath.Fast | None:
+    """The Fast of a line's shape, compiled now (fast_of compiles a shape once it has recurred)."""
+    shape = (tuple(obj), tuple(map(type, obj.values())))
+    return fastpath.compile_fast(mapper.plan_of(obj, shape), shape[1])
+
+
+def _fast_record(fast: fastpath.Fast, values: tuple, max_attributes: int = 128, cut: Cut | None = None):
+    return fast.record(values, _to(0, max_attributes, cut or Cut()))
 
 
 # lines as loggers write them (the fast path's road), with odd values and extra fields mixed in
@@ -121,29 +135,34 @@ USUAL_LINES = st.builds(
 @given(USUAL_LINES | FLAT_LINES, st.sampled_from([LIMITS, LineLimits()]))
 def test_the_fast_path_builds_the_record_the_mapper_builds(obj: dict, limits: LineLimits) -> None:
     values = tuple(obj.values())
-    fast = fastpath.fast_of(obj, (tuple(obj), tuple(map(type, values))))
+    fast = _fast_of(obj)
     arrival = 1_700_000_000_000_000_000
     for _ in range(2):  # the second time with the encoded values remembered
-        quick = fast and fast.record(values, arrival, limits.otlp.max_attributes, Cut.of(limits.otlp))
+        quick = fast and fast.record(values, _to(arrival, limits.otlp.max_attributes, Cut.of(limits.otlp)))
         if not quick:
             return  # the line takes the mapper
         line, why = map_object(obj, limits, json.dumps(obj).encode())
         assert line is not None, why
-        mapped = (mapped_record(line, arrival), line.logger, line.service, line.resource)
-        assert _record_bytes(quick, limits) == _record_bytes(mapped, limits)
+        assert quick == _mapped_bytes(line, arrival, limits)
 
 
 def test_the_fast_path_takes_the_usual_lines_and_leaves_the_rest() -> None:
     line = {"level": "warning", "msg": "hi", "time": "2024-05-01T10:00:00.5Z", "trace_id": "ab" * 16, "n": 1}
     values = tuple(line.values())
-    fast = fastpath.fast_of(line, (tuple(line), tuple(map(type, values))))
+    fast = _fast_of(line)
     assert fast is not None
-    record = fast.record(values, 0, 128, Cut())[0]
-    assert (record.time_ns, record.severity_text, record.body) == (1714557600_500_000_000, "WARN", "hi")
+    record = LogRecord.FromString(_fast_record(fast, values)[0][2:])  # framed: a tag, a one-byte length
+    assert (record.time_unix_nano, record.severity_text, record.body.string_value) == (
+        1714557600_500_000_000,
+        "WARN",
+        "hi",
+    )
     for odd in ("yesterday", "2024-05-01T10:00:00 in Paris"):  # a time only the mapper can say what to do with
-        assert fast.record((*values[:2], odd, *values[3:]), 0, 128, Cut()) is None
-    assert fast.record((*values[:3], "not hex", 1), 0, 128, Cut()) is None
-    assert fast.record(values, 0, 2, Cut()) is None  # n and log.level: too many attributes, the mapper stores it raw
+        assert _fast_record(fast, (*values[:2], odd, *values[3:])) is None
+    assert _fast_record(fast, (*values[:3], "not hex", 1)) is None
+    assert _fast_record(fast, values, 2) is None  # n and log.level: too many attributes, the mapper stores it raw
+    assert fast.record(values, fastpath.target(0, (0, 1), 128, Cut())) is None  # a time not kept: the mapper says why
+    assert _fast_record(fast, (*values[:4], 1.5)) is fastpath.MISMATCH  # another shape's line
     deep = convert(
         json.dumps({**line, "n": [[[[]]]]}).replace("[[[[]]]]", "[" * 1000 + "]" * 1000).encode(),
         Context(None, (), time.time_ns()),
@@ -151,19 +170,38 @@ def test_the_fast_path_takes_the_usual_lines_and_leaves_the_rest() -> None:
     )
     assert deep[1].raw == 1 and "json_max_depth" in deep[1].problems[0][1]  # too deep to render: stored raw
     nested = {**line, "n": {"m": 1}}
-    assert fastpath.fast_of(nested, (tuple(nested), tuple(map(type, nested.values())))) is None
+    assert _fast_of(nested) is None
 
 
 def test_the_fast_path_remembers_short_levels_only() -> None:
     # a level cache holding whatever text a client sends as its level would grow past any bound
     line = {"level": "warning", "msg": "hi", "time": "2024-05-01T10:00:00Z"}
-    fast = fastpath.fast_of(line, (tuple(line), tuple(map(type, line.values()))))
+    fast = _fast_of(line)
     assert fast is not None
     long_level = "w" * 100_000
-    assert fast.record((long_level, "hi", line["time"]), 0, 128, Cut()) is not None
+    assert _fast_record(fast, (long_level, "hi", line["time"])) is not None
     assert long_level not in fast.levels
-    fast.record(tuple(line.values()), 0, 128, Cut())
+    _fast_record(fast, tuple(line.values()))
     assert "warning" in fast.levels
+
+
+def test_a_shape_is_compiled_once_it_recurs_and_alike_shapes_share_the_code() -> None:
+    # a stream whose every line has a shape of its own takes the mapper, not a compile per line
+    line = {"level": "info", "msg": "hi", "time": "2024-05-01T10:00:00Z", "user_4711": 1}
+    shape = (tuple(line), tuple(map(type, line.values())))
+    for _ in range(fastpath.COMPILE_AT - 1):
+        assert fastpath.fast_of(line, shape) is None
+    fast = fastpath.fast_of(line, shape)
+    assert fast is not None and fastpath.fast_of(line, shape) is fast
+    other = {"level": "info", "msg": "hi", "time": "2024-05-01T10:00:00Z", "user_4712": 1}
+    twin = _fast_of(other)
+    assert twin is not None and twin.record.__code__ is fast.record.__code__  # compiled once
+    record = _fast_record(twin, tuple(other.values()))
+    assert record is not None and b"user_4712" in record[0] and b"user_4711" not in record[0]
+    lines = "\n".join(json.dumps({**line, f"k{i}": i}) for i in range(50)).encode()  # all new shapes
+    compiled = sum(type(found) is fastpath.Fast for found in fastpath._FAST.values())
+    assert convert(lines, Context(None, (), time.time_ns()), LineLimits())[1].mapped == 50
+    assert sum(type(found) is fastpath.Fast for found in fastpath._FAST.values()) == compiled
 
 
 def _json_bytes(value: object) -> bytes:
