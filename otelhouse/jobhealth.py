@@ -40,15 +40,11 @@ class JobHealth:
         return f"{self.label}: {failed}, retrying with backoff: {self.last_error}"
 
 
-def run_families(prefix: str, what: str, h: JobHealth) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+def run_families(p: str, what: str, h: JobHealth) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
     """Yield the metrics every job has: runs, failures, healthy, last success."""
-    yield CounterMetricFamily(prefix + "runs", f"Scheduled {what} runs", value=h.runs)
+    yield CounterMetricFamily(p + "runs", f"Scheduled {what} runs", value=h.runs)
     yield CounterMetricFamily(
-        prefix + "failures", f"{what.capitalize()} runs that failed (logged, retried)", value=h.failures
+        p + "failures", f"{what.capitalize()} runs that failed (logged, retried)", value=h.failures
     )
-    yield GaugeMetricFamily(
-        prefix + "healthy", "1 unless the last run failed", value=0 if h.consecutive_failures else 1
-    )
-    yield GaugeMetricFamily(
-        prefix + "last_success_timestamp_seconds", "When a run last succeeded", value=h.last_success
-    )
+    yield GaugeMetricFamily(p + "healthy", "1 unless the last run failed", value=0 if h.consecutive_failures else 1)
+    yield GaugeMetricFamily(p + "last_success_timestamp_seconds", "When a run last succeeded", value=h.last_success)
