@@ -270,7 +270,7 @@ def main() -> None:
             verdict = "ok" if api < floor else "OVER"
             cells = f"{api:.1f} | {raw:.1f} | {api / raw:.2f} | {api / ref:.2f}"
             print(f"| {name} | {cells} | < {floor} {verdict} |", flush=True)
-        if "service" in args.only or not args.only:
+        if not args.no_rollup and ("service" in args.only or not args.only):
             print(edges_with_and_without_rollup(store, db, args.runs))
         if not args.only:
             shell = statistics.median(timed(partial(fetch, f"{base}/services")) for _ in range(args.runs))

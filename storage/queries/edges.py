@@ -10,8 +10,8 @@ Joining every call with every child over a day is the slow part of the map, so a
 `otelhouse_service_edges` and marks the minute in `otelhouse_service_edges_rolled`. `service_edges`
 reads marked minutes from the rollup and joins raw spans only for the rest of the window (the newest
 minutes, a window's partial first and last minute, minutes not rolled yet). The callee's p95 comes
-from a DDSketch (`quantileDD`, 1% relative accuracy) in both parts, so rolled and raw answers merge
-into the same figures.
+from counts per logarithmic bucket (1% wide) in both parts: counts add exactly, so rolled and raw
+answers merge into the same figures.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ MINUTE_NS = 60 * NS
 PARENT_BEFORE_NS = 15 * MINUTE_NS  # a parent that started earlier than this before its child is not joined
 PARENT_AFTER_NS = MINUTE_NS  # nor one that started this long after it (hosts' clocks disagree a little)
 MAX_RAW_PIECES = 16  # a window with more unrolled pieces than this is joined raw as a whole
-# the callee p95 sketch: keep equal to the Durations column of storage/sql/0045_otelhouse_service_edges.sql
-SKETCH, SKETCH_PARAMS = "quantileDD", "(0.01, 0.95)"
+# the callee's durations as counts per logarithmic bucket: bucket k holds [GROWTH^(k-1/2), GROWTH^(k+1/2)),
+# so GROWTH^k is within 1% of every duration in it (keys fit UInt16 for any UInt64 duration)
+GROWTH = 1.02
+_BUCKET = f"toUInt16(round(log(greatest(c.Duration, 1)) / log({GROWTH})))"
 
 _CALLS = "SpanKind IN ('" + "','".join(CALL_KINDS) + "')"
 _ENTRY = "SpanKind IN ('" + "','".join(ENTRY_KINDS) + "')"
@@ -60,7 +62,9 @@ def _pairs_sql(db: str, pieces: list[Piece], params: dict, calls_where: str, ent
 
 
 _FIGURES = f"""count() AS calls, countIf(p.StatusCode = 'Error' OR c.StatusCode = 'Error') AS errors,
-    {SKETCH}State{SKETCH_PARAMS}(c.Duration) AS durations"""
+    sumMap(map({_BUCKET}, toUInt64(1))) AS durations"""
+# the p95 from merged buckets: the bucket holding the value of rank 0.95 (n - 1), counted from 0
+_P95 = f"pow({GROWTH}, mapKeys(h)[arrayFirstIndex(n -> n > 0.95 * (calls - 1), arrayCumSum(mapValues(h)))])"
 
 
 def _raw_sql(db: str, pieces: list[Piece], params: dict, service: str | None) -> str:
@@ -144,9 +148,10 @@ def service_edges(
     parts = [_raw_sql(db, raw, params, service)] if raw else []
     if rolled[0] < rolled[1]:
         parts.append(_rolled_sql(db, rolled, raw, params, service))
-    sql = f"""SELECT caller, callee, sum(calls) AS calls, sum(errors) AS errors,
-            {SKETCH}Merge{SKETCH_PARAMS}(durations) AS p95_ns
-        FROM ({" UNION ALL ".join(parts)}) GROUP BY caller, callee ORDER BY caller, callee"""
+    sql = f"""SELECT caller, callee, calls, errors, {_P95} AS p95_ns FROM (
+            SELECT caller, callee, sum(calls) AS calls, sum(errors) AS errors, sumMap(durations) AS h
+            FROM ({" UNION ALL ".join(parts)}) GROUP BY caller, callee)
+        ORDER BY caller, callee"""
     seconds = (w.end_ns - w.start_ns) / 1e9
     out = rows(client, sql, params)
     for e in out:

@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS ${otelhouse_service_edges} ${on_cluster}
     Callee LowCardinality(String) CODEC(ZSTD(1)),
     Calls UInt64 CODEC(ZSTD(1)),
     Errors UInt64 CODEC(ZSTD(1)),
-    Durations AggregateFunction(quantileDD(0.01, 0.95), UInt64) CODEC(ZSTD(1))
+    Durations Map(UInt16, UInt64) CODEC(ZSTD(1))
 )
 ENGINE = ${engine}
 PARTITION BY toDate(Minute)

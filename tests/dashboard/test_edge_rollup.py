@@ -143,6 +143,10 @@ def test_rollup_and_raw_tail_equal_the_raw_join(edges_world: Edges) -> None:
         ("frontend", "cart"): (60, 0),
         ("cart", "payments"): (60, 9),
     }
+    # the callee's p95: within 1% of the duration of rank 0.95 (n - 1) of the seeded payments spans
+    pays = sorted(s.end_time - s.start_time for s in seeded.spans if s.name == "charge" and s.kind == SpanKind.SERVER)
+    (p95,) = [e["p95_ns"] for e in whole if e["callee"] == "payments"]
+    assert abs(p95 / pays[int(0.95 * (len(pays) - 1))] - 1) <= 0.01
     # most of the whole range came from the rollup, not from raw spans
     part, raw = split_window(Window(seeded.start_ns, now + NS), rolled)
     assert part[1] - part[0] >= 15 * M and sum(hi - lo for lo, hi in raw) < 5 * M

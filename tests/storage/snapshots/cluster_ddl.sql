@@ -1914,7 +1914,7 @@ CREATE TABLE IF NOT EXISTS otel.otelhouse_service_edges_local ON CLUSTER otel_cl
     Callee LowCardinality(String) CODEC(ZSTD(1)),
     Calls UInt64 CODEC(ZSTD(1)),
     Errors UInt64 CODEC(ZSTD(1)),
-    Durations AggregateFunction(quantileDD(0.01, 0.95), UInt64) CODEC(ZSTD(1))
+    Durations Map(UInt16, UInt64) CODEC(ZSTD(1))
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/otel/otelhouse_service_edges_local', '{replica}')
 PARTITION BY toDate(Minute)
