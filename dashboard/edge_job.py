@@ -22,12 +22,14 @@ from prometheus_client.registry import Collector
 from otelhouse.jobhealth import JobHealth, run_families
 from retention.scheduler import create_scheduler
 from storage import Store
+from storage.queries.common import NS
 from storage.queries.edges import MINUTE_NS, Piece, first_span_ns, minute_floor, rolled_minutes, rollup_minutes
 
 log = logging.getLogger(__name__)
 SETTLE_NS = MINUTE_NS  # a minute is rolled once it has been over for this long
 RECOMPUTE_MINUTES = 10  # every run rolls the last this many minutes again (spans that arrive late)
 CHUNK_MINUTES = 60  # minutes rolled by one catch-up statement
+CATCH_UP_DAYS = 30  # how far back a store without a traces TTL is caught up
 BUDGET_S = 30.0  # a run starts no new catch-up chunk after this long; the next run goes on
 BACKOFF_S = (60, 300, 900)
 
@@ -74,10 +76,20 @@ class EdgeJobCollector(Collector):
         yield CounterMetricFamily(p + "minutes", "Minutes of edges rolled (the newest again each run)", value=h.minutes)
 
 
+def catch_up_days(store: Store) -> int:
+    """Return how far back minutes are caught up: the traces' TTL, else CATCH_UP_DAYS."""
+    return store.opts.ttl_days.get("traces", 0) or CATCH_UP_DAYS
+
+
 def roll_due(store: Store, now_ns: int, budget_s: float = BUDGET_S) -> int:
-    """Roll what is due at `now_ns`, stopping between chunks once `budget_s` has passed; return minutes rolled."""
+    """Roll what is due at `now_ns`, stopping between chunks once `budget_s` has passed; return minutes rolled.
+
+    Minutes older than `catch_up_days` are not caught up (a span stamped 1970 would otherwise mean
+    decades of empty minutes); windows reaching back there join raw spans for them.
+    """
     db, started = store.database, time.monotonic()
-    first = store.call(lambda c: first_span_ns(c, db))
+    since = now_ns - catch_up_days(store) * 86400 * NS
+    first = store.call(lambda c: first_span_ns(c, db, since))
     lo = minute_floor(first) if first is not None else now_ns
     rolled = set(store.call(lambda c: rolled_minutes(c, db, lo, now_ns)))
     done = 0

@@ -187,8 +187,11 @@ def rollup_minutes(client: Client, db: str, lo_ns: int, hi_ns: int) -> None:
     )
 
 
-def first_span_ns(client: Client, db: str) -> int | None:
-    """Return the time of the oldest span (ns), or None when there is none."""
-    result = client.query(f"SELECT count(), toUnixTimestamp64Nano(min(Timestamp)) FROM {db}.otel_traces")
+def first_span_ns(client: Client, db: str, since_ns: int) -> int | None:
+    """Return the time of the oldest span at or after `since_ns`, or None when there is none."""
+    result = client.query(
+        f"SELECT count(), toUnixTimestamp64Nano(min(Timestamp)) FROM {db}.otel_traces WHERE {time_clause(end='end')}",
+        parameters={"start": since_ns, "end": 2**63 - 1},
+    )
     n, first = result.result_rows[0]
     return int(first) if n else None

@@ -15,7 +15,15 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind
 
-from dashboard.edge_job import CHUNK_MINUTES, RECOMPUTE_MINUTES, SETTLE_NS, due_pieces, roll_due
+from dashboard.edge_job import (
+    CATCH_UP_DAYS,
+    CHUNK_MINUTES,
+    RECOMPUTE_MINUTES,
+    SETTLE_NS,
+    catch_up_days,
+    due_pieces,
+    roll_due,
+)
 from storage import Store
 from storage.queries.common import Window
 from storage.queries.edges import (
@@ -185,3 +193,10 @@ def test_rolling_again_or_twice_at_once_counts_nothing_twice(edges_world: Edges)
     got, want = answers(store, w)
     assert got == want
     assert split_window(w, store.call(lambda c: rolled_minutes(c, db, lo, hi))) == ((lo, hi), [])
+
+
+def test_catch_up_reaches_back_only_so_far(edges_world: Edges) -> None:
+    """Spans older than the catch-up horizon (a 1970 timestamp, say) do not start decades of catch-up."""
+    later = time.time_ns() + (CATCH_UP_DAYS + 1) * 86400 * NS  # every seeded span is now too old
+    assert catch_up_days(edges_world.store) == CATCH_UP_DAYS  # no traces TTL in the test settings
+    assert roll_due(edges_world.store, later) == RECOMPUTE_MINUTES
