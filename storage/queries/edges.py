@@ -106,20 +106,14 @@ def split_window(w: Window, rolled_minutes: list[int]) -> tuple[Piece, list[Piec
     first, last = minute_floor(w.start_ns + MINUTE_NS - 1), minute_floor(w.end_ns)  # whole minutes: [first, last)
     if first >= last:
         return (first, first), [(w.start_ns, w.end_ns)]
-    have = set(rolled_minutes)
-    raw: list[Piece] = [(w.start_ns, first)] if w.start_ns < first else []
-    for m in range(first, last, MINUTE_NS):
-        if m in have:
-            continue
-        if raw and raw[-1][1] == m:
-            raw[-1] = (raw[-1][0], m + MINUTE_NS)
-        else:
-            raw.append((m, m + MINUTE_NS))
-    if last < w.end_ns:
-        if raw and raw[-1][1] == last:
-            raw[-1] = (raw[-1][0], w.end_ns)
-        else:
-            raw.append((last, w.end_ns))
+    raw: list[Piece] = []
+    cursor = w.start_ns  # the first moment not yet given to the rollup or to a raw piece
+    for m in sorted(m for m in set(rolled_minutes) if first <= m < last):
+        if m > cursor:
+            raw.append((cursor, m))
+        cursor = m + MINUTE_NS
+    if cursor < w.end_ns:
+        raw.append((cursor, w.end_ns))
     if len(raw) > MAX_RAW_PIECES:
         return (first, first), [(w.start_ns, w.end_ns)]
     return (first, last), raw
