@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -81,8 +82,10 @@ def catch_up_days(store: Store) -> int:
     return store.opts.ttl_days.get("traces", 0) or CATCH_UP_DAYS
 
 
-def roll_due(store: Store, now_ns: int, budget_s: float = BUDGET_S) -> int:
-    """Roll what is due at `now_ns`, stopping between chunks once `budget_s` has passed; return minutes rolled.
+def roll_due(store: Store, now_ns: int, budget_s: float = BUDGET_S, stopping: threading.Event | None = None) -> int:
+    """Roll what is due at `now_ns`; return the minutes rolled.
+
+    Stops between chunks once `budget_s` has passed or `stopping` is set (the process is shutting down).
 
     Minutes older than `catch_up_days` are not caught up (a span stamped 1970 would otherwise mean
     decades of empty minutes); windows reaching back there join raw spans for them.
@@ -94,7 +97,7 @@ def roll_due(store: Store, now_ns: int, budget_s: float = BUDGET_S) -> int:
     rolled = set(store.call(lambda c: rolled_minutes(c, db, lo, now_ns)))
     done = 0
     for piece in due_pieces(now_ns, rolled, first):
-        if done and time.monotonic() - started > budget_s:
+        if (done and time.monotonic() - started > budget_s) or (stopping is not None and stopping.is_set()):
             break
         store.call(lambda c, p=piece: rollup_minutes(c, db, *p))
         done += (piece[1] - piece[0]) // MINUTE_NS
@@ -108,6 +111,9 @@ class EdgeJob:
         self.store, self.clock = store, clock
         self.health = EdgeJobHealth()
         self._retry_at = 0.0
+        self._stopping = threading.Event()
+        self._idle = asyncio.Event()  # set while no run is in progress
+        self._idle.set()
         self.scheduler = create_scheduler()
         self.scheduler.add_job(self.run, IntervalTrigger(minutes=1), id="edges", name="service map rollup")
 
@@ -115,16 +121,20 @@ class EdgeJob:
         self.scheduler.start()
         self.scheduler.add_job(self.run, id="edges-now", name="service map rollup at start-up")
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Stop the triggers and wait for a run in progress to end its current chunk (the store closes next)."""
+        self._stopping.set()
         self.scheduler.shutdown(wait=False)
+        await self._idle.wait()
 
     async def run(self) -> None:
         """Roll what is due in a worker thread; after a failure wait out the backoff first."""
-        if time.monotonic() < self._retry_at:
+        if time.monotonic() < self._retry_at or self._stopping.is_set():
             return
         h = self.health
+        self._idle.clear()
         try:
-            minutes = await asyncio.to_thread(roll_due, self.store, self.clock())
+            minutes = await asyncio.to_thread(roll_due, self.store, self.clock(), BUDGET_S, self._stopping)
         except Exception as exc:
             h.failed(str(exc))
             delay = BACKOFF_S[min(h.consecutive_failures, len(BACKOFF_S)) - 1]
@@ -134,17 +144,12 @@ class EdgeJob:
                 extra={"error": h.last_error, "failures_in_a_row": h.consecutive_failures, "retry_in_s": delay},
             )
             return
+        finally:
+            self._idle.set()
         h.run_succeeded()
         h.minutes += minutes
         if minutes > RECOMPUTE_MINUTES:
             log.info("service map rollup caught up", extra={"minutes": minutes})
 
 
-def start_edge_job(store: Store) -> EdgeJob:
-    """Start the rollup job on a store; its first run begins at once."""
-    job = EdgeJob(store)
-    job.start()
-    return job
-
-
-__all__ = ["EdgeJob", "due_pieces", "roll_due", "start_edge_job"]
+__all__ = ["EdgeJob", "EdgeJobCollector", "due_pieces", "roll_due"]
