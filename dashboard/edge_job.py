@@ -17,14 +17,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from apscheduler.triggers.interval import IntervalTrigger
+from clickhouse_connect.driver import Client
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from otelhouse.jobhealth import JobHealth, run_families
 from retention.scheduler import create_scheduler
 from storage import Store
+from storage.queries import red
 from storage.queries.common import NS
 from storage.queries.edges import MINUTE_NS, Piece, first_span_ns, minute_floor, rolled_minutes, rollup_minutes
+from storage.queries.red import SLOT_S
 
 log = logging.getLogger(__name__)
 SETTLE_NS = MINUTE_NS  # a minute is rolled once it has been over for this long
@@ -77,6 +80,16 @@ class EdgeJobCollector(Collector):
         yield CounterMetricFamily(p + "minutes", "Minutes of edges rolled (the newest again each run)", value=h.minutes)
 
 
+def roll_piece(client: Client, db: str, piece: Piece) -> None:
+    """Roll the services list's slots touching a piece, then its edges, which marks its minutes rolled.
+
+    In this order a minute is marked only once both rollups hold it. A slot is rolled whole from the
+    spans there are, so one that reaches past the piece is rolled again as its later minutes come due.
+    """
+    red.roll_slots(client, db, piece[0] // NS // SLOT_S * SLOT_S, -(-piece[1] // NS // SLOT_S) * SLOT_S)
+    rollup_minutes(client, db, *piece)
+
+
 def catch_up_days(store: Store) -> int:
     """Return how far back minutes are caught up: the traces' TTL, else CATCH_UP_DAYS."""
     return store.opts.ttl_days.get("traces", 0) or CATCH_UP_DAYS
@@ -99,7 +112,7 @@ def roll_due(store: Store, now_ns: int, budget_s: float = BUDGET_S, stopping: th
     for piece in due_pieces(now_ns, rolled, first):
         if (done and time.monotonic() - started > budget_s) or (stopping is not None and stopping.is_set()):
             break
-        store.call(lambda c, p=piece: rollup_minutes(c, db, *p))
+        store.call(lambda c, p=piece: roll_piece(c, db, p))
         done += (piece[1] - piece[0]) // MINUTE_NS
     return done
 

@@ -181,6 +181,19 @@ MIGRATIONS += (
     ),
 )
 
+# the services list over long windows (storage/queries/red.py): entry spans per service and ten-minute
+# slot with a duration histogram, rolled by the same job as the edges (which marks the minutes)
+MIGRATIONS += (
+    _table(
+        f"{len(MIGRATIONS) + 1:04d}_otelhouse_service_red",
+        "otelhouse_service_red",
+        "traces",
+        "Slot",
+        engine="ReplacingMergeTree",
+        shard_key="cityHash64(ServiceName, Slot)",
+    ),
+)
+
 # every table a migration creates, and the OpenTelemetry ones among them (what the collector writes)
 ALL_TABLES = tuple(m.obj for m in MIGRATIONS if m.kind == "table")
 TABLES = tuple(t for t in ALL_TABLES if t.startswith("otel_") and not t.endswith((ROLLING_SUFFIX, "_restored")))
