@@ -2,13 +2,14 @@
 
 Not a test. Data is generated inside the embedded engine by INSERT ... SELECT FROM numbers() (see
 bench/dashgen.py): ten-span traces over 20 services, log lines and metrics spread over the last 24
-hours, plus one 10,000-span trace; inserting into otel_traces feeds its view (the trace-id table)
-as the collector's inserts do. 10 million spans and 10 million log lines take about
-5 minutes on 2 cores. Then the service map's edge rollup (and the services list's, rolled with it)
-catches up over the generated day (timed: the backfill a user pays once; a running stack rolls
-each minute as it passes). Then, for every page, the median over --runs of: the HTTP answer of its
-/api call (the dashboard on a local port, so this is server time plus a loopback round trip), and the same queries run bare, one after another,
-through the Store. Last, the time Chromium takes to fully render the 10,000-span trace.
+hours, plus one 10,000-span trace; inserting into otel_traces feeds its view (the trace-id table) as
+the collector's inserts do. 10 million spans and 10 million log lines take about 5 minutes on 2
+cores. Then the service map's edge rollup (and the services list's, rolled with it) catches up over
+the generated day (timed: the backfill a user pays once; a running stack rolls each minute as it
+passes). Then, for every page, the median over --runs of: the HTTP answer of its /api call (the
+dashboard on a local port, so this is server time plus a loopback round trip), and the same queries
+run bare, one after another, through the Store. Last, the time Chromium takes to fully render the
+10,000-span trace.
 
 Every figure is printed beside a reference measured in the same run (a full scan of one column of
 all spans), and the load average is printed before and after: on a shared machine absolute times
