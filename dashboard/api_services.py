@@ -50,8 +50,6 @@ async def service(request: web.Request) -> web.Response:
         partial(qs.slowest_spans, w=w, service=name),
         partial(qe.service_edges, w=w, service=name),
     )
-    for p in spark:
-        p.pop("name")
     return json_response(
         {
             "window": _window_json(w),

@@ -99,16 +99,15 @@ def operation_red(client: Client, db: str, w: Window, service: str) -> list[dict
     return [_shape(r, seconds) for r in rows(client, sql, params)]
 
 
-def service_sparklines(client: Client, db: str, w: Window, service: str | None = None) -> list[dict]:
-    """Return calls, errors and p95 per step per service (one service when named)."""
-    where = "ServiceName = {service:String}" if service is not None else "1"
+def service_sparklines(client: Client, db: str, w: Window, service: str) -> list[dict]:
+    """Return one service's calls, errors and p95 per step."""
     sql = f"""
-        SELECT ServiceName AS name, {bucket_expr()} AS t, count() AS calls,
+        SELECT {bucket_expr()} AS t, count() AS calls,
             countIf(StatusCode = 'Error') AS errors, quantile(0.95)(Duration) AS p95_ns
         FROM {db}.otel_traces
-        WHERE {time_clause()} AND {_ENTRY} AND {where}
-        GROUP BY name, t ORDER BY name, t"""
-    return rows(client, sql, {**w.params, "service": service or ""})
+        WHERE {time_clause()} AND {_ENTRY} AND ServiceName = {{service:String}}
+        GROUP BY t ORDER BY t"""
+    return rows(client, sql, {**w.params, "service": service})
 
 
 def latency_heatmap(client: Client, db: str, w: Window, service: str) -> list[dict]:
