@@ -31,7 +31,7 @@ def service_name(request: web.Request) -> str:
 
 async def services(request: web.Request) -> web.Response:
     w = params.window(request.query)
-    red, spark = await run(request, partial(qs.service_red, w=w), partial(qs.service_sparklines, w=w))
+    red, spark = await run(request, partial(qs.service_red, w=w), partial(qs.service_counts, w=w))
     by_name = _spark_by_name(spark)
     for s in red:
         s["spark"] = by_name.get(s["name"], [])
@@ -50,8 +50,6 @@ async def service(request: web.Request) -> web.Response:
         partial(qs.slowest_spans, w=w, service=name),
         partial(qe.service_edges, w=w, service=name),
     )
-    for p in spark:
-        p.pop("name")
     return json_response(
         {
             "window": _window_json(w),

@@ -97,6 +97,7 @@ async def _start(
     from collector.otlp_grpc import GrpcBindError
     from dashboard.app import create_app as create_dashboard
     from dashboard.auth.state import AUTH_KEY, startup_problem
+    from dashboard.edge_job import EdgeJob, EdgeJobCollector
     from retention.health import RetentionCollector
     from retention.scheduler import start_retention
 
@@ -123,11 +124,16 @@ async def _start(
         )
     if "dashboard" in parts:
         app = create_dashboard(settings, store, stakeholders, secrets=secrets.current)
+        edges = EdgeJob(store)  # the service map's per-minute rollup (storage/queries/edges.py)
+        _add_ready_check(app, edges.health.problem)
         if collector_app is not None:  # the dashboard's login and refusal counters join the collector's /metrics
             collector_app[METRICS_KEY].registry.register(app[AUTH_KEY].metrics.registry)
+            collector_app[METRICS_KEY].registry.register(EdgeJobCollector(edges.health))
         if retention is not None:
             _add_ready_check(app, retention.health.problem)
         await _serve_app(_plain_runner(app), d.host, d.port, running, "dashboard", "dashboard.port")
+        edges.start()  # once the dashboard listens: a part that fails to start leaves no run behind
+        running.stoppers.append(edges.stop)
 
 
 def _add_ready_check(app: web.Application, problem) -> None:

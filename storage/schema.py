@@ -158,6 +158,42 @@ MIGRATIONS += (
     Migration(name=f"{_N + 4:04d}_prom_write_mv", kind="view", obj="prom_write_mv"),
 )
 
+# the service map's per-minute edges, rolled by a job from the traces (storage/queries/edges.py), and
+# the minutes it has rolled; kept as long as the traces are. Rows of a minute rolled again replace
+# the old ones; every version of a row goes to one shard, where FINAL merges them.
+_N = len(MIGRATIONS) + 1
+MIGRATIONS += (
+    _table(
+        f"{_N:04d}_otelhouse_service_edges",
+        "otelhouse_service_edges",
+        "traces",
+        "Minute",
+        engine="ReplacingMergeTree",
+        shard_key="cityHash64(Minute, Caller, Callee)",
+    ),
+    _table(
+        f"{_N + 1:04d}_otelhouse_service_edges_rolled",
+        "otelhouse_service_edges_rolled",
+        "traces",
+        "Minute",
+        engine="ReplacingMergeTree",
+        shard_key="cityHash64(Minute)",
+    ),
+)
+
+# the services list over long windows (storage/queries/red.py): entry spans per service and ten-minute
+# slot with a duration histogram, rolled by the same job as the edges (which marks the minutes)
+MIGRATIONS += (
+    _table(
+        f"{len(MIGRATIONS) + 1:04d}_otelhouse_service_red",
+        "otelhouse_service_red",
+        "traces",
+        "Slot",
+        engine="ReplacingMergeTree",
+        shard_key="cityHash64(ServiceName, Slot)",
+    ),
+)
+
 # every table a migration creates, and the OpenTelemetry ones among them (what the collector writes)
 ALL_TABLES = tuple(m.obj for m in MIGRATIONS if m.kind == "table")
 TABLES = tuple(t for t in ALL_TABLES if t.startswith("otel_") and not t.endswith((ROLLING_SUFFIX, "_restored")))

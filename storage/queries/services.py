@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from clickhouse_connect.driver import Client
 
+from storage.queries import red
 from storage.queries.common import ENTRY_KINDS, Window, bucket_expr, rows, time_clause
 
 _ENTRY = "SpanKind IN ('" + "','".join(ENTRY_KINDS) + "')"
@@ -46,10 +47,48 @@ def _shape(r: dict, seconds: float) -> dict:
 
 
 def service_red(client: Client, db: str, w: Window) -> list[dict]:
-    """Return every service's rate, error rate and p50/p95/p99 over the window and the one before it."""
-    params = {**w.params, "prev": w.previous().start_ns}
+    """Return every service's rate, error rate and p50/p95/p99 over the window and the one before it.
+
+    Long windows read the ten-minute rollup where it covers them (storage/queries/red.py): counts
+    exact, quantiles within 2.2%. Shorter ones read raw spans, quantiles exact.
+    """
     seconds = (w.end_ns - w.start_ns) / 1e9
-    return [_shape(r, seconds) for r in rows(client, _red_sql(db, "ServiceName", "1"), params)]
+    cov = red.coverage(client, db, w.previous().start_ns, w.end_ns) if red.uses_rollup(w) else None
+    if cov is None:
+        params = {**w.params, "prev": w.previous().start_ns}
+        return [_shape(r, seconds) for r in rows(client, _red_sql(db, "ServiceName", "1"), params)]
+    return [_shape(r, seconds) for r in _pivot_periods(red.red_by_period(client, db, w, cov))]
+
+
+def _pivot_periods(found: list[dict]) -> list[dict]:
+    """Turn (name, key: current period?, calls, errors, buckets) rows into the raw query's row shape."""
+    out: dict[str, dict] = {}
+    for r in sorted(found, key=lambda r: r["name"]):
+        row = out.setdefault(
+            r["name"],
+            {"name": r["name"], "calls": 0, "errors": 0, "q": [], "prev_calls": 0, "prev_errors": 0, "prev_q": []},
+        )
+        prefix = "" if r["key"] else "prev_"
+        row[prefix + "calls"], row[prefix + "errors"] = r["calls"], r["errors"]
+        row[prefix + "q"] = red.quantiles_from_buckets(r["b"], (0.5, 0.95, 0.99))
+    return list(out.values())
+
+
+def service_counts(client: Client, db: str, w: Window) -> list[dict]:
+    """Return calls and errors per step per service: the services list's sparklines.
+
+    Over long windows the step is rounded up to whole rollup slots, which are then read instead of spans.
+    """
+    cov = red.coverage(client, db, w.start_ns, w.end_ns) if red.uses_rollup(w) else None
+    if cov is None:
+        cov = red.Coverage(0, 0)
+    else:
+        w = Window(w.start_ns, w.end_ns, -(-w.step_s // red.SLOT_S) * red.SLOT_S)
+    found = red.counts_by_step(client, db, w, cov)
+    return [
+        {"name": r["name"], "t": r["key"], "calls": r["calls"], "errors": r["errors"]}
+        for r in sorted(found, key=lambda r: (r["name"], r["key"]))
+    ]
 
 
 def operation_red(client: Client, db: str, w: Window, service: str) -> list[dict]:
@@ -60,16 +99,15 @@ def operation_red(client: Client, db: str, w: Window, service: str) -> list[dict
     return [_shape(r, seconds) for r in rows(client, sql, params)]
 
 
-def service_sparklines(client: Client, db: str, w: Window, service: str | None = None) -> list[dict]:
-    """Return calls, errors and p95 per step per service (one service when named)."""
-    where = "ServiceName = {service:String}" if service is not None else "1"
+def service_sparklines(client: Client, db: str, w: Window, service: str) -> list[dict]:
+    """Return one service's calls, errors and p95 per step."""
     sql = f"""
-        SELECT ServiceName AS name, {bucket_expr()} AS t, count() AS calls,
+        SELECT {bucket_expr()} AS t, count() AS calls,
             countIf(StatusCode = 'Error') AS errors, quantile(0.95)(Duration) AS p95_ns
         FROM {db}.otel_traces
-        WHERE {time_clause()} AND {_ENTRY} AND {where}
-        GROUP BY name, t ORDER BY name, t"""
-    return rows(client, sql, {**w.params, "service": service or ""})
+        WHERE {time_clause()} AND {_ENTRY} AND ServiceName = {{service:String}}
+        GROUP BY t ORDER BY t"""
+    return rows(client, sql, {**w.params, "service": service})
 
 
 def latency_heatmap(client: Client, db: str, w: Window, service: str) -> list[dict]:

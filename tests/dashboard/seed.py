@@ -49,14 +49,15 @@ def _providers(http_url: str, memories: list[InMemorySpanExporter]) -> dict[str,
     return out
 
 
-def seed_traces(http_url: str, requests: int = 60, seed: int = 7) -> Seeded:
-    """Send `requests` three-service traces ending before now; payments fails every 7th request."""
+def seed_traces(http_url: str, requests: int = 60, seed: int = 7, at_ns: int | None = None) -> Seeded:
+    """Send `requests` three-service traces, 10 s apart from `at_ns` (default 20 minutes ago); payments fails
+    every 7th request."""
     rnd = random.Random(seed)
     memories: list[InMemorySpanExporter] = []
     providers = _providers(http_url, memories)
     tracers = {n: p.get_tracer(f"{n}.handlers", "1.0") for n, p in providers.items()}
     now = time.time_ns()
-    start = now - 20 * 60 * 10**9
+    start = now - 20 * 60 * 10**9 if at_ns is None else at_ns
     for i in range(requests):
         t0 = start + i * 10 * 10**9
         total = rnd.randint(20, 400) * MS

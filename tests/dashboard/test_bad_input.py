@@ -169,6 +169,8 @@ def test_no_sql_is_built_from_input() -> None:
     for call in calls:
         rec = Recorder()
         call(rec)
-        for sql, params in rec.sent:
+        for sql, _params in rec.sent:
             assert "DROP" not in sql and "x')" not in sql
-            assert any("DROP" in str(v) for v in params.values())  # the input went as a bound value
+        # the input went as a bound value (the service map first asks which minutes are rolled: no input)
+        with_input = [params for sql, params in rec.sent if "otelhouse_service_edges_rolled" not in sql]
+        assert with_input and all(any("DROP" in str(v) for v in params.values()) for params in with_input)

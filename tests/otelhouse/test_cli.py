@@ -129,6 +129,11 @@ def wait_http(url: str, timeout: float = 120) -> int:
             time.sleep(0.2)
 
 
+def _text(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
 def test_serve_starts_all_parts_and_stops_cleanly(tmp_path: Path) -> None:
     ports = {"http": free_port(), "grpc": free_port(), "dash": free_port()}
     env = {
@@ -148,6 +153,14 @@ def test_serve_starts_all_parts_and_stops_cleanly(tmp_path: Path) -> None:
         assert wait_http(f"http://127.0.0.1:{ports['dash']}/healthz") == 200
         assert wait_http(f"http://127.0.0.1:{ports['http']}/readyz") == 200
         assert wait_http(f"http://127.0.0.1:{ports['dash']}/readyz") == 200
+        # the service map's edge rollup ran at start-up, in this process, and succeeded
+        deadline = time.monotonic() + 60
+        while "otelhouse_edge_rollup_runs_total 1.0" not in (
+            metrics := _text(f"http://127.0.0.1:{ports['http']}/metrics")
+        ):
+            assert time.monotonic() < deadline, metrics[-2000:]
+            time.sleep(0.5)
+        assert "otelhouse_edge_rollup_healthy 1.0" in metrics
 
         second = subprocess.run([*OTELHOUSE, "migrate"], env=env, capture_output=True, text=True, timeout=60)
         assert second.returncode == 1

@@ -256,6 +256,8 @@ def test_operations_doc_names_only_metrics_that_exist() -> None:
     doc = (ROOT / "docs" / "operations.md").read_text()
     documented = set(re.findall(r"`(otelhouse_(?:collector|log)_\w+)`", doc))
     assert len(documented) > 15 and documented <= names, documented - names
-    retention = (ROOT / "retention" / "health.py").read_text()
-    for name in re.findall(r"`otelhouse_retention_(\w+?)(?:_total)?`", doc):
-        assert f'p + "{name}"' in retention, name
+    shared = (ROOT / "otelhouse" / "jobhealth.py").read_text()
+    for job, source in (("retention", "retention/health.py"), ("edge_rollup", "dashboard/edge_job.py")):
+        code = (ROOT / source).read_text() + shared
+        names = re.findall(rf"`otelhouse_{job}_(\w+?)(?:_total)?`", doc)
+        assert names and all(f'p + "{name}"' in code for name in names), (job, names)

@@ -229,7 +229,11 @@ def test_ttl_follows_configuration(store: Store) -> None:
     assert "TTL toDateTime(Bucket) + toIntervalDay(396)" in ttl("otelhouse_metrics_rollup_hourly")
     opts = SchemaOptions(database=db, ttl_days={"traces": 7, "logs": 0, "metrics": 0, "metrics_rollups": 396})
     changed = store.call(lambda c: reconcile_ttl(c, opts))
-    assert set(changed) == {"otel_traces", "otel_traces_trace_id_ts"}
+    # the edge and services rollups and the record of rolled minutes are kept as long as the traces
+    rollups = {"otelhouse_service_edges", "otelhouse_service_edges_rolled", "otelhouse_service_red"}
+    traced = {"otel_traces", "otel_traces_trace_id_ts", *rollups}
+    assert set(changed) == traced
+    assert "toIntervalDay(7)" in ttl("otelhouse_service_edges")
     assert "toIntervalDay(7)" in ttl("otel_traces")
     assert " TTL " not in ttl("otel_logs")
     assert store.call(lambda c: reconcile_ttl(c, opts)) == []

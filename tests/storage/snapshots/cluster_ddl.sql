@@ -1905,3 +1905,49 @@ FROM
 )
 ARRAY JOIN samples AS sample
 WHERE sample.2 BETWEEN low AND high;
+
+-- 0045_otelhouse_service_edges
+CREATE TABLE IF NOT EXISTS otel.otelhouse_service_edges_local ON CLUSTER otel_cluster
+(
+    Minute DateTime CODEC(Delta(4), ZSTD(1)),
+    Caller LowCardinality(String) CODEC(ZSTD(1)),
+    Callee LowCardinality(String) CODEC(ZSTD(1)),
+    Calls UInt64 CODEC(ZSTD(1)),
+    Errors UInt64 CODEC(ZSTD(1)),
+    Durations Map(UInt16, UInt64) CODEC(ZSTD(1))
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/otel/otelhouse_service_edges_local', '{replica}')
+PARTITION BY toDate(Minute)
+ORDER BY (Minute, Caller, Callee)
+TTL toDateTime(Minute) + toIntervalDay(30)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+CREATE TABLE IF NOT EXISTS otel.otelhouse_service_edges ON CLUSTER otel_cluster AS otel.otelhouse_service_edges_local ENGINE = Distributed(otel_cluster, otel, otelhouse_service_edges_local, cityHash64(Minute, Caller, Callee));
+
+-- 0046_otelhouse_service_edges_rolled
+CREATE TABLE IF NOT EXISTS otel.otelhouse_service_edges_rolled_local ON CLUSTER otel_cluster
+(
+    Minute DateTime CODEC(Delta(4), ZSTD(1)),
+    RolledAt DateTime64(3) CODEC(ZSTD(1))
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/otel/otelhouse_service_edges_rolled_local', '{replica}')
+PARTITION BY toDate(Minute)
+ORDER BY Minute
+TTL toDateTime(Minute) + toIntervalDay(30)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+CREATE TABLE IF NOT EXISTS otel.otelhouse_service_edges_rolled ON CLUSTER otel_cluster AS otel.otelhouse_service_edges_rolled_local ENGINE = Distributed(otel_cluster, otel, otelhouse_service_edges_rolled_local, cityHash64(Minute));
+
+-- 0047_otelhouse_service_red
+CREATE TABLE IF NOT EXISTS otel.otelhouse_service_red_local ON CLUSTER otel_cluster
+(
+    Slot DateTime CODEC(Delta(4), ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    Calls UInt64 CODEC(ZSTD(1)),
+    Errors UInt64 CODEC(ZSTD(1)),
+    DurationBuckets Map(UInt16, UInt64) CODEC(ZSTD(1))
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/otel/otelhouse_service_red_local', '{replica}')
+PARTITION BY toDate(Slot)
+ORDER BY (Slot, ServiceName)
+TTL toDateTime(Slot) + toIntervalDay(30)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
+CREATE TABLE IF NOT EXISTS otel.otelhouse_service_red ON CLUSTER otel_cluster AS otel.otelhouse_service_red_local ENGINE = Distributed(otel_cluster, otel, otelhouse_service_red_local, cityHash64(ServiceName, Slot));
