@@ -4,15 +4,16 @@ Starts the hostile suite's collector (tests/collector/hostile/server.py: small l
 on), an idle aiohttp server as the machine's reference, and a /healthz probe (every 10 ms, one
 keep-alive connection, a process of its own) on each; then uploads `--uploads` valid 3.6 MB trace
 requests (60 spans of 60 KB) from 30 threads at 1 MiB/s each, over HTTP or gRPC, as the suite's
-`test_many_concurrent_large_*` tests do; with `--seconds`, the 30 threads go on offering uploads
-until the round has lasted that long, so p99 rests on hundreds of probes taken while uploads arrive
-(a gRPC round of 60 uploads alone lasts well under a second). Prints the probe's p50/p99/max beside
+`test_many_concurrent_large_*` tests do. A round lasts at least `--seconds` (3, as the suite's
+scenarios: a gRPC burst of 60 alone is over in well under a second, too few probes for a p99); with
+`--sustain` the 30 threads go on offering uploads, each as soon as the last was answered, until
+then, so the p99 rests on hundreds of probes taken while uploads arrive. Prints the probe's p50/p99/max beside
 the reference's, and the status counts. The collector code is whatever PYTHONPATH names first (run it from a folder
 outside the tree, e.g. `cd /tmp && PYTHONPATH=/path/to/tree python /path/to/tree/bench/healthz_uploads.py`).
 
     python bench/healthz_uploads.py                   # HTTP, 60 uploads
     python bench/healthz_uploads.py --protocol grpc --rounds 3
-    python bench/healthz_uploads.py --protocol grpc --seconds 10   # uploads offered for 10 s a round
+    python bench/healthz_uploads.py --protocol grpc --sustain --seconds 10   # offered for 10 s a round
 """
 
 from __future__ import annotations
@@ -68,9 +69,8 @@ def main() -> None:
     parser.add_argument("--protocol", default="http", choices=["http", "grpc"])
     parser.add_argument("--uploads", type=int, default=60, help="uploads per round (default 60)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds, each measured on its own (default 2)")
-    parser.add_argument(
-        "--seconds", type=float, default=0, help="offer uploads until the round has lasted this long (default 0)"
-    )
+    parser.add_argument("--seconds", type=float, default=3, help="least length of a round (default 3)")
+    parser.add_argument("--sustain", action="store_true", help="offer uploads until the round has lasted --seconds")
     args = parser.parse_args()
     body = clients.spans_body("large", count=60, pad=60_000)
     work = Path(tempfile.mkdtemp(prefix="otelhouse-healthz-"))
@@ -97,8 +97,9 @@ def main() -> None:
                     else (lambda: export(server, body, KEY))
                 )
                 started = time.monotonic()
-                outcomes = offer(upload, args.uploads, started + args.seconds)
+                outcomes = offer(upload, args.uploads, started + args.seconds if args.sustain else 0)
                 lasted = time.monotonic() - started
+                time.sleep(max(0.0, started + args.seconds - time.monotonic()))
             loop_cpu, cpu = cpu_seconds(pid, pid) - loop_cpu, cpu_seconds(pid) - cpu
             counts = dict(collections.Counter(map(str, outcomes)))
             print(f"round {round_ + 1}: collector {summary(probe.latencies)}")
