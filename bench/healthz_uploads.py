@@ -3,13 +3,14 @@
 Starts the hostile suite's collector (tests/collector/hostile/server.py: small limits, write-ahead log
 on), an idle aiohttp server as the machine's reference, and a /healthz probe (every 10 ms, one
 keep-alive connection, a process of its own) on each; then uploads `--uploads` valid 3.6 MB trace
-requests (60 spans of 60 KB) from 30 threads at 1 MiB/s each, over HTTP or gRPC, as the suite's
-`test_many_concurrent_large_*` tests do. A round lasts at least `--seconds` (3, as the suite's
+requests (60 spans of 60 KB) from 30 threads, over HTTP at 1 MiB/s each or over gRPC (a message goes
+at once), as the suite's `test_many_concurrent_large_*` tests do. A round lasts at least `--seconds` (3, as the suite's
 scenarios: a gRPC burst of 60 alone is over in well under a second, too few probes for a p99); with
 `--sustain` the 30 threads go on offering uploads, each as soon as the last was answered, until
-then, so the p99 rests on hundreds of probes taken while uploads arrive. Prints the probe's p50/p99/max beside
-the reference's, and the status counts. The collector code is whatever PYTHONPATH names first (run it from a folder
-outside the tree, e.g. `cd /tmp && PYTHONPATH=/path/to/tree python /path/to/tree/bench/healthz_uploads.py`).
+then, so the p99 rests on hundreds of probes taken while uploads arrive. Prints the probe's
+p50/p99/max beside the reference's, and the status counts. The collector code is whatever PYTHONPATH
+names first (run it from a folder outside the tree, e.g.
+`cd /tmp && PYTHONPATH=/path/to/tree python /path/to/tree/bench/healthz_uploads.py`).
 
     python bench/healthz_uploads.py                   # HTTP, 60 uploads
     python bench/healthz_uploads.py --protocol grpc --rounds 3
