@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from collector.budget import ByteBudget, Reservation
 from collector.metrics import CollectorMetrics
@@ -25,13 +24,6 @@ from otelhouse.secrets import Lookup, fixed
 log = logging.getLogger(__name__)
 # Bodies above this are decoded in a worker thread so one large request cannot stall the event loop.
 _THREAD_DECODE_BYTES = 1024 * 1024
-# One decode thread, not the default pool's six: the decode holds the GIL most of its time, and each
-# thread that wants it makes the event loop wait longer for it at every I/O call. A burst of admitted
-# gRPC messages decoded on six threads held /healthz up for 65-200 ms, on one for 5-15 ms (a loop
-# beside N decode threads, docs/performance.md); one thread decodes a 3.6 MB body in ~3 ms of CPU,
-# hundreds of MB/s, well above what the writers insert.
-DECODE_THREADS = 1
-T = TypeVar("T")
 
 
 def decode_body(signal: Signal, fmt: str, body: bytes, limits: Limits = DEFAULT_LIMITS) -> DecodeResult:
@@ -72,7 +64,6 @@ class Receiver:
     decompress_threads: int = 1
     in_flight: int = field(default=0, init=False)
     _decompressor: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
-    _decoder: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.metrics.body_bytes_held.set_function(lambda: self.budget.held)
@@ -110,17 +101,10 @@ class Receiver:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._decompressor, decompress, body, encoding, limit, reservation.take)
 
-    async def in_decode_thread(self, fn: Callable[..., T], *args: object) -> T:
-        """Run a large body's decode on the decode thread (DECODE_THREADS), off the event loop."""
-        if self._decoder is None:
-            self._decoder = ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="decode")
-        return await asyncio.get_running_loop().run_in_executor(self._decoder, fn, *args)
-
     def close(self) -> None:
-        """Stop the decompression and decode threads."""
-        for pool in (self._decompressor, self._decoder):
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the decompression threads."""
+        if self._decompressor is not None:
+            self._decompressor.shutdown(wait=True, cancel_futures=True)
 
     def _enter(self) -> None:
         # Receivers run on one event loop, so a plain counter is the semaphore; refusing at once
@@ -174,7 +158,7 @@ class Receiver:
 
     async def _ingest(self, signal: Signal, protocol: str, fmt: str, body: bytes) -> DecodeResult:
         if len(body) > _THREAD_DECODE_BYTES:
-            result = await self.in_decode_thread(decode_body, signal, fmt, body, self.limits)
+            result = await asyncio.to_thread(decode_body, signal, fmt, body, self.limits)
         else:
             result = decode_body(signal, fmt, body, self.limits)
         if result.truncated:

@@ -39,7 +39,7 @@ def add_jaeger_route(app: web.Application, receiver: Receiver) -> None:
                 f"Content-Type {request.content_type or '(none)'!r} is not supported; send application/x-thrift"
             )
         if len(body) > _THREAD_BYTES:
-            translated = await receiver.in_decode_thread(translate_http, body)
+            translated = await asyncio.to_thread(translate_http, body)
         else:
             translated = translate_http(body)
         await hand_off(receiver, Signal.TRACES, "jaeger_http", translated, checked=False)

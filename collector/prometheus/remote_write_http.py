@@ -9,6 +9,8 @@ cannot be read (Prometheus drops the batch); 429/503 with Retry-After when stora
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 from prometheus_client import Counter
 
@@ -59,7 +61,7 @@ def add_remote_write_route(app: web.Application, receiver: Receiver, max_decompr
 
     async def handle(request: web.Request, body: bytes) -> web.Response:
         args = (body, max_decompressed, cache, receiver.limits, receiver.native_decode)
-        converted = await receiver.in_decode_thread(convert, *args) if len(body) > _THREAD_BYTES else convert(*args)
+        converted = await asyncio.to_thread(convert, *args) if len(body) > _THREAD_BYTES else convert(*args)
         paths.labels("clickhouse" if isinstance(converted, Direct) else "python").inc()
         if isinstance(converted, Direct):
             if converted.samples:
