@@ -8,7 +8,14 @@ record header, for three bodies: the open-loop benchmark's 100-span request, the
 3.6 MB request (60 spans of 60 KB strings), and a 3.6 MB request whose one attribute is random bytes
 (the long-string scan's worst case). The collector code is whatever PYTHONPATH names first.
 
+`--convoy` measures what those holds cost the event loop when several requests decode at once: a
+loop-like thread does four GIL-releasing calls (as answering /healthz does: select, recv, send, ...)
+every 10 ms beside 1, 2 or 6 threads decoding the 3.6 MB body in turn, and prints the latency of
+those four calls. Each extra decode thread is one more contender the loop queues behind at every
+call, so the latency grows with the number of threads (wall time: compare within one run).
+
     python bench/gil_hold.py
+    python bench/gil_hold.py --convoy
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import os
 import random
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -73,10 +81,59 @@ def steps(body: bytes) -> dict[str, Callable[[], object]]:
     }
 
 
+def loop_latency(body: bytes, threads: int, seconds: float) -> list[float]:
+    """Latencies of four GIL-releasing calls every 10 ms while `threads` threads decode `body`."""
+    stop = threading.Event()
+
+    def decode() -> None:
+        while not stop.is_set():
+            decode_protobuf(Signal.TRACES, bytes(bytearray(body)))
+
+    workers = [threading.Thread(target=decode) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    latencies = []
+    fd = os.open(os.devnull, os.O_WRONLY)
+    try:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            started = time.perf_counter()
+            for _ in range(4):
+                os.write(fd, b"x")
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        os.close(fd)
+        for worker in workers:
+            worker.join()
+    return latencies
+
+
+def convoy(rounds: int, seconds: float) -> None:
+    body = spans_body("large", count=60, pad=60_000)
+    print(f"load average {os.getloadavg()[0]:.1f}; a loop's four GIL-releasing calls beside N decode threads")
+    for round_ in range(rounds):
+        for threads in (1, 2, 6):
+            ms = sorted(x * 1000 for x in loop_latency(body, threads, seconds))
+            p99 = statistics.quantiles(ms, n=100)[98]
+            print(
+                f"round {round_ + 1}, {threads} decode thread(s): p50 {statistics.median(ms):6.2f} ms  "
+                f"p99 {p99:6.1f} ms  max {ms[-1]:6.1f} ms  ({len(ms)} samples)"
+            )
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--convoy", action="store_true", help="the loop's latency beside 1, 2, 6 decode threads")
+    parser.add_argument("--rounds", type=int, default=2, help="--convoy rounds (default 2)")
+    parser.add_argument("--seconds", type=float, default=5, help="--convoy seconds per measurement (default 5)")
     args = parser.parse_args()
+    if args.convoy:
+        convoy(args.rounds, args.seconds)
+        return
     bodies = {
         "100 spans": trace_request(100, random.Random(7)).SerializeToString(),
         "3.6 MB, 60 KB strings": spans_body("large", count=60, pad=60_000),

@@ -3,13 +3,18 @@
 Starts the hostile suite's collector (tests/collector/hostile/server.py: small limits, write-ahead log
 on), an idle aiohttp server as the machine's reference, and a /healthz probe (every 10 ms, one
 keep-alive connection, a process of its own) on each; then uploads `--uploads` valid 3.6 MB trace
-requests (60 spans of 60 KB) from 30 threads at 1 MiB/s each, over HTTP or gRPC, as the suite's
-`test_many_concurrent_large_*` tests do. Prints the probe's p50/p99/max beside the reference's, and
-the status counts. The collector code is whatever PYTHONPATH names first (run it from a folder
-outside the tree, e.g. `cd /tmp && PYTHONPATH=/path/to/tree python /path/to/tree/bench/healthz_uploads.py`).
+requests (60 spans of 60 KB) from 30 threads, over HTTP at 1 MiB/s each or over gRPC (a message goes
+at once), as the suite's `test_many_concurrent_large_*` tests do. A round lasts at least `--seconds` (3, as the suite's
+scenarios: a gRPC burst of 60 alone is over in well under a second, too few probes for a p99); with
+`--sustain` the 30 threads go on offering uploads, each as soon as the last was answered, until
+then, so the p99 rests on hundreds of probes taken while uploads arrive. Prints the probe's
+p50/p99/max beside the reference's, and the status counts. The collector code is whatever PYTHONPATH
+names first (run it from a folder outside the tree, e.g.
+`cd /tmp && PYTHONPATH=/path/to/tree python /path/to/tree/bench/healthz_uploads.py`).
 
     python bench/healthz_uploads.py                   # HTTP, 60 uploads
     python bench/healthz_uploads.py --protocol grpc --rounds 3
+    python bench/healthz_uploads.py --protocol grpc --sustain --seconds 10   # offered for 10 s a round
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -36,6 +42,8 @@ from tests.collector.hostile.test_grpc_hostile import export  # noqa: E402
 from tests.collector.hostile.test_http_hostile import KEYED, _slow_upload  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 
+THREADS = 30
+
 
 def summary(latencies: list[float]) -> str:
     ms = sorted(x * 1000 for x in latencies)
@@ -43,11 +51,27 @@ def summary(latencies: list[float]) -> str:
     return f"p50 {statistics.median(ms):6.1f} ms  p99 {p99:6.1f} ms  max {ms[-1]:6.1f} ms  ({len(ms)} probes)"
 
 
+def offer(upload: Callable[[], object], uploads: int, until: float) -> list[object]:
+    """Run `uploads` uploads from THREADS threads, each thread going on with more until `until`."""
+
+    def thread(share: int) -> list[object]:
+        outcomes = [upload() for _ in range(share)]
+        while time.monotonic() < until:
+            outcomes.append(upload())
+        return outcomes
+
+    shares = [uploads // THREADS + (i < uploads % THREADS) for i in range(THREADS)]
+    with ThreadPoolExecutor(THREADS) as pool:
+        return [outcome for part in pool.map(thread, shares) for outcome in part]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--protocol", default="http", choices=["http", "grpc"])
     parser.add_argument("--uploads", type=int, default=60, help="uploads per round (default 60)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds, each measured on its own (default 2)")
+    parser.add_argument("--seconds", type=float, default=3, help="least length of a round (default 3)")
+    parser.add_argument("--sustain", action="store_true", help="offer uploads until the round has lasted --seconds")
     args = parser.parse_args()
     body = clients.spans_body("large", count=60, pad=60_000)
     work = Path(tempfile.mkdtemp(prefix="otelhouse-healthz-"))
@@ -67,17 +91,21 @@ def main() -> None:
             with (
                 HealthProbe(server.http_port) as probe,
                 HealthProbe(server.reference_port) as idle,
-                ThreadPoolExecutor(30) as pool,
             ):
-                if args.protocol == "http":
-                    outcomes = list(pool.map(lambda _: _slow_upload(server, body, KEYED), range(args.uploads)))
-                else:
-                    outcomes = list(pool.map(lambda _: export(server, body, KEY), range(args.uploads)))
+                upload = (
+                    (lambda: _slow_upload(server, body, KEYED))
+                    if args.protocol == "http"
+                    else (lambda: export(server, body, KEY))
+                )
+                started = time.monotonic()
+                outcomes = offer(upload, args.uploads, started + args.seconds if args.sustain else 0)
+                lasted = time.monotonic() - started
+                time.sleep(max(0.0, started + args.seconds - time.monotonic()))
             loop_cpu, cpu = cpu_seconds(pid, pid) - loop_cpu, cpu_seconds(pid) - cpu
             counts = dict(collections.Counter(map(str, outcomes)))
             print(f"round {round_ + 1}: collector {summary(probe.latencies)}")
             print(f"         reference {summary(idle.latencies)}   outcomes {counts}")
-            print(f"         collector CPU {cpu:.2f} s, of which its event loop {loop_cpu:.2f} s")
+            print(f"         {lasted:.1f} s; collector CPU {cpu:.2f} s, of which its event loop {loop_cpu:.2f} s")
         print(f"load average {os.getloadavg()[0]:.2f}")
     finally:
         server.stop()

@@ -21,7 +21,7 @@ import grpc
 
 from collector.errors import ClientEvent, Unauthenticated, outcome_for
 from collector.otlp.model import InvalidRequest, Signal
-from collector.otlp.responses import export_response
+from collector.otlp.responses import export_response, retry_trailers
 from collector.receiver import Receiver
 from collector.transport import bearer_or_api_key, cap_message, check_key
 from otelhouse.config import CollectorSettings
@@ -112,17 +112,20 @@ def _export_handler(receiver: Receiver, signal: Signal, limits: GrpcLimits) -> H
             raise
         except Exception as exc:
             outcome = outcome_for(exc)
+            trailers: tuple[tuple[str, bytes], ...] = ()
             if outcome is None:
                 log.exception("unexpected error handling an OTLP/gRPC request")
                 code, message = grpc.StatusCode.INTERNAL, "internal error; see the collector's log"
             else:
                 code, message = outcome.grpc_code, cap_message(str(exc))
+                if outcome.retry_after:  # overload or storage down: temporary, retry after this long
+                    trailers = retry_trailers(code.value[0], message, outcome.retry_after)
             if isinstance(exc, ClientEvent):
                 receiver.client_event("grpc", exc.reason)
             elif isinstance(exc, IncompleteMessage):
                 receiver.client_event("grpc", "incomplete_message")
             receiver.observe(signal, "grpc", code.name, started)
-            await context.abort(code, message)
+            await context.abort(code, message, trailers)
         receiver.observe(signal, "grpc", "OK", started)
         return export_response(signal, result.rejected, result.message).SerializeToString()
 

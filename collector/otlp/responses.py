@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from google.protobuf.message import Message
-from google.rpc import status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_pb
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_pb
@@ -39,3 +39,19 @@ def export_response(signal: Signal, rejected: int = 0, message: str = "") -> Mes
 def status_message(code: int, message: str) -> status_pb2.Status:
     """A google.rpc.Status, the body of an OTLP/HTTP error response."""
     return status_pb2.Status(code=code, message=message)
+
+
+def retry_trailers(code: int, message: str, retry_after_s: int) -> tuple[tuple[str, bytes], ...]:
+    """gRPC trailing metadata saying the refusal is temporary and when to retry.
+
+    The OTLP spec has clients retry RESOURCE_EXHAUSTED only when the status carries a RetryInfo
+    (the Go SDK and the Collector's exporter drop the data otherwise): it goes in the status details
+    (`grpc-status-details-bin`), and also under `google.rpc.retryinfo-bin`, where the Python SDK
+    reads the delay.
+    """
+    info = error_details_pb2.RetryInfo()
+    info.retry_delay.seconds = retry_after_s
+    status = status_message(code, message)
+    status.details.add().Pack(info)
+    details = status.SerializeToString()
+    return ("grpc-status-details-bin", details), ("google.rpc.retryinfo-bin", info.SerializeToString())

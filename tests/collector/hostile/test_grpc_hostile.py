@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as tpb
 
 from tests.collector.hostile import clients as c
@@ -22,15 +23,26 @@ pytestmark = pytest.mark.slow  # a live collector process per module, scenarios 
 
 
 def export(server: Server, body: bytes, key: str | None, timeout: float = 60) -> str:
-    """Send one Export call; return the status code's name."""
+    """Send one Export call; return the status code's name ("... without RetryInfo" for an overload
+    refusal that does not say it is temporary: OTLP clients would drop the data)."""
     metadata = [("authorization", f"Bearer {key}")] if key else []
     with grpc.insecure_channel(server.grpc_target, options=[("grpc.max_send_message_length", 64 * MIB)]) as ch:
         try:
             reply = ch.unary_unary(EXPORT)(body, metadata=metadata, timeout=timeout)
         except grpc.RpcError as exc:
-            return exc.code().name
+            code = exc.code()
+            if code == grpc.StatusCode.RESOURCE_EXHAUSTED and not _retry_info(exc):
+                return f"{code.name} without RetryInfo"
+            return code.name
     partial = tpb.ExportTraceServiceResponse.FromString(reply).partial_success
     return f"OK rejected={partial.rejected_spans}"
+
+
+def _retry_info(exc: grpc.RpcError) -> bool:
+    details = dict(exc.trailing_metadata() or ()).get("grpc-status-details-bin")
+    return details is not None and any(
+        d.Is(error_details_pb2.RetryInfo.DESCRIPTOR) for d in status_pb2.Status.FromString(details).details
+    )
 
 
 def test_a_stalled_message_is_cut_and_counted(server: Server) -> None:
