@@ -1,4 +1,5 @@
-"""The service map's rollup job: each minute, roll the edges of the last minutes and of any not rolled yet.
+"""The rollup job: each minute, roll the last minutes and any not rolled yet, for the service map's edges
+and the services list's ten-minute slots (`roll_piece`).
 
 What is due is computed from the minutes already rolled and the clock (`due_pieces`), so a job that
 fires late, twice, in two processes at once, or after downtime does the right thing: the newest

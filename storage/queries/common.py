@@ -14,6 +14,8 @@ from clickhouse_connect.driver import Client
 NS = 1_000_000_000
 ENTRY_KINDS = ("Server", "Consumer")  # spans that measure a service's own requests
 CALL_KINDS = ("Client", "Producer")  # spans that call another service
+ENTRY_SPANS = "SpanKind IN ('" + "','".join(ENTRY_KINDS) + "')"  # the same, as SQL conditions
+CALL_SPANS = "SpanKind IN ('" + "','".join(CALL_KINDS) + "')"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,14 @@ def newest_first_slices(start_ns: int, end_ns: int) -> Iterator[tuple[int, int]]
         lo = max(start_ns, hi - length)
         yield lo, hi
         hi, length = lo, length * SLICE_GROWTH
+
+
+def log_bucket_sql(column: str, growth: float) -> str:
+    """Return the logarithmic bucket of a non-negative number: the k with growth^k nearest it (0 for 0 and 1).
+
+    Bucket counts add exactly, so histograms rolled up ahead and ones counted from raw rows merge.
+    """
+    return f"toUInt16(round(log(greatest({column}, 1)) / log({growth!r})))"
 
 
 def bucket_expr(column: str = "Timestamp") -> str:

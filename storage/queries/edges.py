@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from clickhouse_connect.driver import Client
 
-from storage.queries.common import CALL_KINDS, ENTRY_KINDS, NS, Window, rows, time_clause
+from storage.queries.common import CALL_SPANS, ENTRY_SPANS, NS, Window, log_bucket_sql, rows, time_clause
 
 MINUTE_NS = 60 * NS
 PARENT_BEFORE_NS = 15 * MINUTE_NS  # a parent that started earlier than this before its child is not joined
@@ -27,10 +27,8 @@ MAX_RAW_PIECES = 16  # a window with more unrolled pieces than this is joined ra
 # the callee's durations as counts per logarithmic bucket: bucket k holds [GROWTH^(k-1/2), GROWTH^(k+1/2)),
 # so GROWTH^k is within 1% of every duration in it (keys fit UInt16 for any UInt64 duration)
 GROWTH = 1.02
-_BUCKET = f"toUInt16(round(log(greatest(c.Duration, 1)) / log({GROWTH})))"
+_BUCKET = log_bucket_sql("c.Duration", GROWTH)
 
-_CALLS = "SpanKind IN ('" + "','".join(CALL_KINDS) + "')"
-_ENTRY = "SpanKind IN ('" + "','".join(ENTRY_KINDS) + "')"
 _ONE = "ServiceName = {service:String}"
 
 Piece = tuple[int, int]  # [lo_ns, hi_ns)
@@ -50,10 +48,10 @@ def _pairs_sql(db: str, pieces: list[Piece], params: dict, calls_where: str, ent
     children = _any_of(pieces, "c", params)
     parents = _any_of(pieces, "p", params, (PARENT_BEFORE_NS, PARENT_AFTER_NS))
     calls = f"""(SELECT TraceId, SpanId, ServiceName, StatusCode, toUnixTimestamp64Nano(Timestamp) AS ts
-        FROM {db}.otel_traces WHERE ({parents}) AND {_CALLS} AND {calls_where}) AS p"""
+        FROM {db}.otel_traces WHERE ({parents}) AND {CALL_SPANS} AND {calls_where}) AS p"""
     entries = f"""(SELECT TraceId, ParentSpanId, ServiceName, StatusCode, Duration, Timestamp,
             toUnixTimestamp64Nano(Timestamp) AS ts
-        FROM {db}.otel_traces WHERE ({children}) AND {_ENTRY} AND ParentSpanId != '' AND {entries_where}) AS c"""
+        FROM {db}.otel_traces WHERE ({children}) AND {ENTRY_SPANS} AND ParentSpanId != '' AND {entries_where}) AS c"""
     # the right side of a join is held in memory: put the side limited to one service there
     left, right = (entries, calls) if small == "calls" else (calls, entries)
     return f"""FROM {left} INNER JOIN {right} ON c.TraceId = p.TraceId AND c.ParentSpanId = p.SpanId

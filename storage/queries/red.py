@@ -24,24 +24,24 @@ from dataclasses import dataclass
 
 from clickhouse_connect.driver import Client
 
-from storage.queries.common import ENTRY_KINDS, NS, Window, rows, time_clause
+from storage.queries.common import ENTRY_SPANS, NS, Window, log_bucket_sql, rows, time_clause
 from storage.queries.edges import rolled_minutes
 
 SLOT_S = 600
 BUCKETS_PER_OCTAVE = 16
+GROWTH = 2 ** (1 / BUCKETS_PER_OCTAVE)  # a bucket is this many times the one below it
 ROLLUP_FROM_S = 2 * 3600  # shorter windows read raw spans: exact quantiles, and fast enough there
-_ENTRY = "SpanKind IN ('" + "','".join(ENTRY_KINDS) + "')"
 _SLOT_OF = f"toDateTime(intDiv(toUnixTimestamp(Timestamp), {SLOT_S}) * {SLOT_S})"  # not zone-aligned
 
 
 def bucket_sql(column: str = "Duration") -> str:
     """Return the histogram bucket of a duration in ns: round(log2(d) * 16), 0 for 0 and 1 ns."""
-    return f"toUInt16(round(log2(greatest({column}, 1)) * {BUCKETS_PER_OCTAVE}))"
+    return log_bucket_sql(column, GROWTH)
 
 
 def bucket_value(k: int) -> float:
     """Return the duration a bucket stands for (its geometric middle), in ns."""
-    return 2.0 ** (k / BUCKETS_PER_OCTAVE)
+    return GROWTH**k
 
 
 def quantiles_from_buckets(buckets: Mapping[int, int], qs: Sequence[float]) -> list[float | None]:
@@ -106,7 +106,7 @@ def roll_slots(client: Client, db: str, lo_s: int, hi_s: int) -> None:
             SELECT {_SLOT_OF} AS Slot, ServiceName, {bucket_sql()} AS k,
                 count() AS n, countIf(StatusCode = 'Error') AS e
             FROM {db}.otel_traces
-            WHERE Timestamp >= toDateTime({{lo:UInt32}}) AND Timestamp < toDateTime({{hi:UInt32}}) AND {_ENTRY}
+            WHERE Timestamp >= toDateTime({{lo:UInt32}}) AND Timestamp < toDateTime({{hi:UInt32}}) AND {ENTRY_SPANS}
             GROUP BY Slot, ServiceName, k
         )
         GROUP BY Slot, ServiceName""",
@@ -150,7 +150,7 @@ def _mixed_sql(db: str, key_rollup: str, key_raw: str, buckets: bool) -> str:
                 SELECT ServiceName AS name, {key_raw} AS key{k_col}, count() AS n,
                     countIf(StatusCode = 'Error') AS e
                 FROM {db}.otel_traces
-                WHERE {time_clause(start="lo", end="hi")} AND {_ENTRY} AND NOT ({_in_ranges("Timestamp")})
+                WHERE {time_clause(start="lo", end="hi")} AND {ENTRY_SPANS} AND NOT ({_in_ranges("Timestamp")})
                 GROUP BY name, key{k_key}
             )
             GROUP BY name, key

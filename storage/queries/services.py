@@ -5,9 +5,7 @@ from __future__ import annotations
 from clickhouse_connect.driver import Client
 
 from storage.queries import red
-from storage.queries.common import ENTRY_KINDS, Window, bucket_expr, rows, time_clause
-
-_ENTRY = "SpanKind IN ('" + "','".join(ENTRY_KINDS) + "')"
+from storage.queries.common import ENTRY_SPANS, Window, bucket_expr, rows, time_clause
 
 
 def _red_sql(db: str, key: str, where: str) -> str:
@@ -21,7 +19,7 @@ def _red_sql(db: str, key: str, where: str) -> str:
         FROM (
             SELECT {key}, StatusCode, Duration, Timestamp >= fromUnixTimestamp64Nano({{start:Int64}}) AS cur
             FROM {db}.otel_traces
-            WHERE {time_clause(start="prev")} AND {_ENTRY} AND {where}
+            WHERE {time_clause(start="prev")} AND {ENTRY_SPANS} AND {where}
         )
         GROUP BY name ORDER BY name"""
 
@@ -105,7 +103,7 @@ def service_sparklines(client: Client, db: str, w: Window, service: str) -> list
         SELECT {bucket_expr()} AS t, count() AS calls,
             countIf(StatusCode = 'Error') AS errors, quantile(0.95)(Duration) AS p95_ns
         FROM {db}.otel_traces
-        WHERE {time_clause()} AND {_ENTRY} AND ServiceName = {{service:String}}
+        WHERE {time_clause()} AND {ENTRY_SPANS} AND ServiceName = {{service:String}}
         GROUP BY t ORDER BY t"""
     return rows(client, sql, {**w.params, "service": service})
 
@@ -115,7 +113,7 @@ def latency_heatmap(client: Client, db: str, w: Window, service: str) -> list[di
     sql = f"""
         SELECT {bucket_expr()} AS t, toUInt64(exp2(ceil(log2(greatest(Duration, 1))))) AS le_ns, count() AS n
         FROM {db}.otel_traces
-        WHERE {time_clause()} AND {_ENTRY} AND ServiceName = {{service:String}}
+        WHERE {time_clause()} AND {ENTRY_SPANS} AND ServiceName = {{service:String}}
         GROUP BY t, le_ns ORDER BY t, le_ns"""
     return rows(client, sql, {**w.params, "service": service})
 
@@ -143,7 +141,7 @@ def slowest_spans(client: Client, db: str, w: Window, service: str, limit: int =
         SELECT TraceId AS trace_id, SpanId AS span_id, SpanName AS operation, Duration AS duration_ns,
             toUnixTimestamp64Nano(Timestamp) AS start_ns, StatusCode AS status
         FROM {db}.otel_traces
-        WHERE {time_clause()} AND {_ENTRY} AND ServiceName = {{service:String}}
+        WHERE {time_clause()} AND {ENTRY_SPANS} AND ServiceName = {{service:String}}
         ORDER BY Duration DESC LIMIT {{limit:UInt32}}"""
     return rows(client, sql, {**w.params, "service": service, "limit": limit})
 

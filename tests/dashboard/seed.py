@@ -37,6 +37,12 @@ class Seeded:
     traced_trace_id: str = ""
 
 
+def entry_spans(seeded: Seeded, service: str) -> list[ReadableSpan]:
+    """Return a service's server and consumer spans among the seeded ones."""
+    kinds = (SpanKind.SERVER, SpanKind.CONSUMER)
+    return [s for s in seeded.spans if s.resource.attributes["service.name"] == service and s.kind in kinds]
+
+
 def _providers(http_url: str, memories: list[InMemorySpanExporter]) -> dict[str, TracerProvider]:
     out = {}
     for name in SERVICES:

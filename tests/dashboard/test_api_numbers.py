@@ -10,6 +10,7 @@ from collections import Counter
 from opentelemetry.trace import SpanKind, StatusCode
 
 from tests.dashboard.conftest import World
+from tests.dashboard.seed import entry_spans
 
 NS = 1_000_000_000
 
@@ -33,20 +34,12 @@ def linear_quantile(values: list[int], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def entry_spans(world: World, service: str) -> list:
-    return [
-        s
-        for s in world.seeded.spans
-        if s.resource.attributes["service.name"] == service and s.kind in (SpanKind.SERVER, SpanKind.CONSUMER)
-    ]
-
-
 def test_services_p95_and_error_rate_equal_the_seeded_spans(world: World, dashboard_url: str) -> None:
     data = get(dashboard_url, "/api/services", **window(world))
     by_name = {s["name"]: s for s in data["services"]}
     assert set(by_name) == {"frontend", "cart", "payments"}
     for name, row in by_name.items():
-        spans = entry_spans(world, name)
+        spans = entry_spans(world.seeded, name)
         durations = [s.end_time - s.start_time for s in spans]
         errors = sum(1 for s in spans if s.status.status_code == StatusCode.ERROR)
         assert row["calls"] == len(spans) == 60
@@ -93,13 +86,13 @@ def test_service_page_figures(world: World, dashboard_url: str) -> None:
     assert (err["type"], err["n"]) == ("TimeoutError", 9)
     assert err["message"] == "card network timeout after 3000 ms"
     assert sum(h["n"] for h in data["heatmap"]) == 60
-    durations = sorted((s.end_time - s.start_time for s in entry_spans(world, "payments")), reverse=True)
+    durations = sorted((s.end_time - s.start_time for s in entry_spans(world.seeded, "payments")), reverse=True)
     assert [s["duration_ns"] for s in data["slowest"]] == durations[:20]
 
 
 def test_trace_search_and_trace_view(world: World, dashboard_url: str) -> None:
     found = get(dashboard_url, "/api/traces", service="payments", status="Error", **window(world))["traces"]
-    pays = entry_spans(world, "payments")
+    pays = entry_spans(world.seeded, "payments")
     failed = {f"{s.context.trace_id:032x}" for s in pays if s.status.status_code == StatusCode.ERROR}
     assert {t["trace_id"] for t in found} == failed
     assert all(t["spans"] == 5 and t["errors"] == 2 for t in found)

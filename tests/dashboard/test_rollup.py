@@ -12,7 +12,6 @@ import random
 import time
 
 import pytest
-from opentelemetry.trace import SpanKind
 
 from dashboard.edge_job import roll_due
 from storage.queries import red
@@ -20,7 +19,7 @@ from storage.queries import services as qs
 from storage.queries.common import NS, Window
 from storage.queries.red import SLOT_S, Coverage
 from tests.dashboard.conftest import live_database
-from tests.dashboard.seed import Seeded, seed_traces
+from tests.dashboard.seed import entry_spans, seed_traces
 from tests.dashboard.test_api_numbers import linear_quantile
 
 TOLERANCE = 2 ** (1 / 32) - 1  # half a bucket: the most a bucket's middle is off any value in it
@@ -100,7 +99,7 @@ def test_the_services_list_from_the_rollup_equals_the_seeded_spans(engine, chdb_
         spark = store.call(lambda c: qs.service_counts(c, db, w))
         assert set(got) == set(raw) == {"frontend", "cart", "payments"}
         for name, row in got.items():
-            spans = entry_spans_of(seeded, name)
+            spans = entry_spans(seeded, name)
             durations = [s.end_time - s.start_time for s in spans]
             assert row["calls"] == raw[name]["calls"] == len(spans)
             assert row["errors"] == raw[name]["errors"]
@@ -129,9 +128,4 @@ def test_a_late_span_in_a_rolled_slot_is_counted_by_the_next_run(engine, chdb_pa
         roll_due(store, time.time_ns())
         after = {r["name"]: r["calls"] for r in store.call(lambda c: qs.service_red(c, db, w))}
         assert after == {name: n + 1 for name, n in before.items()}
-        assert sum(before.values()) == sum(len(entry_spans_of(seeded, n)) for n in before)
-
-
-def entry_spans_of(seeded: Seeded, service: str) -> list:
-    kinds = (SpanKind.SERVER, SpanKind.CONSUMER)
-    return [s for s in seeded.spans if s.resource.attributes["service.name"] == service and s.kind in kinds]
+        assert sum(before.values()) == sum(len(entry_spans(seeded, n)) for n in before)
