@@ -63,7 +63,8 @@ const OH = (() => {
     if (ns < 1e9) return (ns / 1e6).toFixed(ns < 1e7 ? 2 : 1) + " ms"; return (ns / 1e9).toFixed(2) + " s";
   }
   const pct = (x) => (x === null || x === undefined) ? "–" : (100 * x).toFixed(x < 0.001 && x > 0 ? 3 : 2) + "%";
-  const rate = (x) => x >= 100 ? x.toFixed(0) + "/s" : x >= 1 ? x.toFixed(2) + "/s" : (x * 60).toFixed(2) + "/min";
+  // below 0.1/min two significant digits per hour, so a service with a few calls over a day never reads 0.00
+  const rate = (x) => x >= 100 ? x.toFixed(0) + "/s" : x >= 1 ? x.toFixed(2) + "/s" : x * 60 >= 0.1 || x === 0 ? (x * 60).toFixed(2) + "/min" : (x * 3600).toPrecision(2) + "/h";
   const tzName = Intl.DateTimeFormat().resolvedOptions().timeZone;
   function time(ns, withDate = true) {
     const d = new Date(ns / 1e6);
@@ -135,6 +136,10 @@ const OH = (() => {
       const path = document.createElementNS(svgNS, "path");
       path.setAttribute("d", d); path.setAttribute("fill", "none"); path.setAttribute("stroke", "currentColor"); path.setAttribute("stroke-width", "1.5");
       svg.append(path);
+    } else if (points.length === 1 && points[0][key]) {  // one step with data (a young stack, a long range): a dot
+      const dot = document.createElementNS(svgNS, "circle");
+      dot.setAttribute("cx", w - 3); dot.setAttribute("cy", 4); dot.setAttribute("r", 2); dot.setAttribute("fill", "currentColor");
+      svg.append(dot);
     }
     return svg;
   }
