@@ -142,7 +142,9 @@ class CollectorSettings:
         86_400, "how far ahead of the collector's clock an item's timestamp may be; further: rejected"
     )
     max_concurrent_requests: int = setting(
-        128, "OTLP requests decoded or waiting to be durable at once; more get 429 + Retry-After"
+        1024,
+        "OTLP requests decoded or waiting to be durable at once; more get 429 + Retry-After. Their bodies also "
+        "count in max_inflight_body_bytes, which bounds memory; this only caps how many wait",
     )
     batch_items: int = setting(
         120_000,
