@@ -65,9 +65,10 @@ class _Connection(asyncio.Protocol):
 
 
 class Poster:
-    """POST bodies to one URL over a pool of keep-alive connections (a new one when all are busy)."""
+    """POST bodies to one URL over a pool of keep-alive connections: a new one when all are busy, up to
+    `max_connections`; past them a request waits for a free one (a client's pool does the same)."""
 
-    def __init__(self, url: str, content_type: str) -> None:
+    def __init__(self, url: str, content_type: str, max_connections: int = 400) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.prefix = (
@@ -75,9 +76,14 @@ class Poster:
             "Content-Length: "
         ).encode()
         self.idle: list[_Connection] = []
+        self.slots = asyncio.Semaphore(max_connections)
 
     async def post(self, body: bytes) -> int:
         """Send one request and return its status code; raise ConnectionError if the connection fails."""
+        async with self.slots:
+            return await self._post(body)
+
+    async def _post(self, body: bytes) -> int:
         conn = None
         while self.idle and conn is None:
             conn = self.idle.pop()

@@ -3,14 +3,18 @@
 A closed-loop sender waits for an answer before sending again, so a slow server slows the sender and
 the slow period is sampled less (coordinated omission). Here request k of a sender is due at
 t0 + k / rate; it is sent at that time even if earlier ones are still waiting, and its latency is
-counted from when it was due, not from when it went out. Requests carry fresh trace and span ids.
+counted from when it was due, not from when it went out. Requests carry fresh trace and span ids:
+every body is built before the clock starts (no body is sent twice), and sent by a lean HTTP/1.1
+client (bench/http_post.py), so the senders take little of the CPU the collector needs.
 
 `make bench` runs it at 500 requests/s and then a rate sweep (bench/run.py). Alone, against a fresh
 `otelhouse serve` whose code is whatever PYTHONPATH names first, printing p50/p99/p99.9, peak RSS and
-the collector's CPU per request (its event loop's, and the whole process's):
+the collector's CPU per request (its event loop's, the whole process's, and by thread name), the
+senders' CPU per request, and acknowledged against stored spans (counted in ClickHouse at the end):
 
-    python bench/openloop.py --rate 500 --seconds 20
+    python bench/openloop.py --rate 500 --seconds 30
     python bench/openloop.py --rate 250 --seconds 15 --rounds 2
+    python bench/openloop.py --rate 300 --set OTELHOUSE_COLLECTOR_WAL_BATCH_AGE_MS=200   # a setting
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from bench.ingest import Collector, cpu_seconds, say
 from bench.workload import fresh_bodies
 
 MAX_OUTSTANDING = 4000  # bounds the sender's memory; requests beyond it count as failed
+# each sender opens up to 400 connections (Poster), so the default 2 stay under collector.max_connections
 
 
 @dataclass
