@@ -19,6 +19,7 @@ from tests.storage.otlp_samples import (
     log_request,
     metric_request,
     rows,
+    skip_indexes_after_merge,
     trace_request,
     tsv_rows,
 )
@@ -275,13 +276,7 @@ def test_skip_indexes_are_built_at_the_first_merge(store: Store) -> None:
         result = decode_protobuf(Signal.TRACES, trace_request().SerializeToString())
         assert result.payload is not None
         write(store, Signal.TRACES, result.payload.body, result.payload.route, token=f"t{k}")
-    parts = (
-        "SELECT secondary_indices_compressed_bytes FROM system.parts "
-        f"WHERE database = '{store.database}' AND table = 'otel_traces' AND active"
-    )
-    assert store.call(lambda c: c.query(parts).result_rows) == [(0,), (0,)]
-    store.call(lambda c: c.command(f"OPTIMIZE TABLE {store.database}.otel_traces FINAL"))
-    [(indexed,)] = store.call(lambda c: c.query(parts).result_rows)
-    assert indexed > 0
+    before, after = skip_indexes_after_merge(store, "otel_traces")
+    assert before == [0, 0] and after > 0
     found = f"SELECT count() FROM {store.database}.otel_traces WHERE TraceId = '{TRACE.hex()}'"
     assert store.call(lambda c: c.query(found).result_rows) == [(4,)]
