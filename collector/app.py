@@ -38,7 +38,8 @@ def pipeline_settings(c: CollectorSettings) -> PipelineSettings:
     return PipelineSettings(
         batch_items=c.batch_items,
         batch_bytes=c.batch_bytes,
-        batch_age_s=c.batch_age_ms / 1000,
+        # with the log, acknowledgement waits only for the log's fsync: the insert may wait for more data
+        batch_age_s=(c.wal_batch_age_ms if c.wal_enabled else c.batch_age_ms) / 1000,
         max_queue_bytes=c.max_queue_bytes,
         retry_after_s=c.retry_after_s,
         stop_grace_s=c.stop_grace_s,

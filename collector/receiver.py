@@ -58,7 +58,7 @@ class Receiver:
     api_keys: Callable[[], tuple[str, ...]]  # read per request: a key removed from its file is refused at once
     native_decode: bool = True
     limits: Limits = DEFAULT_LIMITS
-    max_concurrent: int = 128
+    max_concurrent: int = 1024
     retry_after_s: int = 5
     budget: ByteBudget = field(default_factory=lambda: ByteBudget(512 * 1024 * 1024))
     decompress_threads: int = 1

@@ -43,6 +43,9 @@ def native_settings(signal: Signal, dedup_token: str | None = None, max_threads:
         "format_schema_message_name": STAGING[signal][1],
         # toJSONString in the views escapes '/' by this setting; pin it to what the Python rule does
         "output_format_json_escape_forward_slashes": 1,
+        # the bloom-filter skip indexes (trace id, attribute maps) are built at a part's first merge, which
+        # rebuilds them anyway; until then a query reads that small part without pruning, with the same result
+        "materialize_skip_indexes_on_insert": 0,
     }
     if max_threads:
         settings["max_threads"] = max_threads

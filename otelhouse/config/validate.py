@@ -51,6 +51,7 @@ def validate(s: Settings) -> list[str]:
         "batch_items",
         "batch_bytes",
         "batch_age_ms",
+        "wal_batch_age_ms",
         "max_queue_bytes",
         "retry_after_s",
         "max_items_per_request",

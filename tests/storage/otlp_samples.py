@@ -190,3 +190,15 @@ def fresh_stores(engine, keys: Iterable) -> Iterator[dict]:
         for s in stores.values():
             s.call(lambda c, db=s.database: c.command(f"DROP DATABASE IF EXISTS {db}"))
             s.close()
+
+
+def skip_indexes_after_merge(store, table: str) -> tuple[list[int], int]:
+    """Bytes of skip indexes in each active part of `table`, then in the one part after OPTIMIZE FINAL."""
+    parts = (
+        "SELECT secondary_indices_compressed_bytes FROM system.parts "
+        f"WHERE database = '{store.database}' AND table = '{table}' AND active"
+    )
+    before = [row[0] for row in store.call(lambda c: c.query(parts).result_rows)]
+    store.call(lambda c: c.command(f"OPTIMIZE TABLE {store.database}.{table} FINAL"))
+    [(after,)] = store.call(lambda c: c.query(parts).result_rows)
+    return before, after

@@ -19,6 +19,7 @@ from tests.storage.otlp_samples import (
     log_request,
     metric_request,
     rows,
+    skip_indexes_after_merge,
     trace_request,
     tsv_rows,
 )
@@ -267,3 +268,15 @@ def test_flat_route_stores_exactly_what_the_python_route_stores(store: Store, si
     assert stored[Route.FLAT] == stored[Route.PYTHON]
     rows_stored = sum(len(v) for t, v in stored[Route.FLAT].items() if "trace_id" not in t)
     assert rows_stored == result.payload.items > 0
+
+
+def test_skip_indexes_are_built_at_the_first_merge(store: Store) -> None:
+    """The OTLP insert leaves the bloom-filter skip indexes to the first merge, which builds them."""
+    for k in range(2):
+        result = decode_protobuf(Signal.TRACES, trace_request().SerializeToString())
+        assert result.payload is not None
+        write(store, Signal.TRACES, result.payload.body, result.payload.route, token=f"t{k}")
+    before, after = skip_indexes_after_merge(store, "otel_traces")
+    assert before == [0, 0] and after > 0
+    found = f"SELECT count() FROM {store.database}.otel_traces WHERE TraceId = '{TRACE.hex()}'"
+    assert store.call(lambda c: c.query(found).result_rows) == [(4,)]

@@ -26,7 +26,7 @@ from collector.wal.records import decode, encode, parse_header
 from storage import Store
 from storage.schema import TABLES
 from storage.writer import write_payloads
-from tests.storage.otlp_samples import fresh_stores, tsv_rows
+from tests.storage.otlp_samples import fresh_stores, skip_indexes_after_merge, tsv_rows
 
 NOW_MS = time.time_ns() // 1_000_000
 STALE = struct.unpack("<d", struct.pack("<Q", otlp.STALE_NAN_BITS))[0]
@@ -214,13 +214,7 @@ def test_skip_indexes_are_built_at_the_first_merge(store: Store) -> None:
         direct = prepare(data, MetadataCache(), DEFAULT_LIMITS)
         payload = Payload(Signal.METRICS, Route.PROMETHEUS, direct.body, direct.samples)
         store.call(lambda c, p=payload, t=f"t{k}": write_payloads(c, store.opts, [p], t))
-    parts = (
-        "SELECT secondary_indices_compressed_bytes FROM system.parts "
-        f"WHERE database = '{store.database}' AND table = 'otel_metrics_sum' AND active"
-    )
-    assert store.call(lambda c: c.query(parts).result_rows) == [(0,), (0,)]
-    store.call(lambda c: c.command(f"OPTIMIZE TABLE {store.database}.otel_metrics_sum FINAL"))
-    [(indexed,)] = store.call(lambda c: c.query(parts).result_rows)
-    assert indexed > 0
+    before, after = skip_indexes_after_merge(store, "otel_metrics_sum")
+    assert before == [0, 0] and after > 0
     found = f"SELECT count() FROM {store.database}.otel_metrics_sum WHERE Attributes['a'] = '1'"
     assert store.call(lambda c: c.query(found).result_rows) == [(1,)]
