@@ -18,6 +18,7 @@ from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server
 from collector.otlp_http import LIMITS_KEY, RECEIVER_KEY, BodyLimits, add_otlp_routes
 from collector.pipeline import Pipeline, PipelineSettings, Sink
+from collector.priority import Renicer
 from collector.prometheus.remote_write_http import add_remote_write_route
 from collector.prometheus.scheduler import Scraper
 from collector.receiver import Receiver
@@ -42,6 +43,7 @@ def pipeline_settings(c: CollectorSettings) -> PipelineSettings:
         max_queue_bytes=c.max_queue_bytes,
         retry_after_s=c.retry_after_s,
         stop_grace_s=c.stop_grace_s,
+        background_nice=c.background_nice,
     )
 
 
@@ -133,6 +135,13 @@ async def start_collector(
     the ingest keys current at each request.
     """
     c = settings.collector
+    renicer = Renicer(c.background_nice)
+    renicer.start()
+
+    async def stop_renicer() -> None:
+        await asyncio.to_thread(renicer.stop)
+
+    stoppers.append(stop_renicer)
     metrics = CollectorMetrics()
     cfg = pipeline_settings(c)
     wal = None

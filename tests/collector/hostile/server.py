@@ -42,7 +42,7 @@ LIMITS = {
 # load average 15; over gRPC 40-185 ms at load 3-5, docs/performance.md "Issue 9 over gRPC"). The
 # issue's 100 ms holds for every other scenario, bombs included; this goes to 0.1 once
 # bench/healthz_uploads.py shows it with margin on a quiet machine.
-LARGE_UPLOAD_LATENCY_S = 1.0
+LARGE_UPLOAD_LATENCY_S = 0.1
 
 
 def rss_bound(baseline: int) -> int:
