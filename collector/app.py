@@ -18,7 +18,7 @@ from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server
 from collector.otlp_http import LIMITS_KEY, RECEIVER_KEY, BodyLimits, add_otlp_routes
 from collector.pipeline import Pipeline, PipelineSettings, Sink
-from collector.priority import Renicer
+from collector.priority import favour_event_loop
 from collector.prometheus.remote_write_http import add_remote_write_route
 from collector.prometheus.scheduler import Scraper
 from collector.receiver import Receiver
@@ -135,8 +135,7 @@ async def start_collector(
     the ingest keys current at each request.
     """
     c = settings.collector
-    renicer = Renicer(c.background_nice)
-    renicer.start()
+    renicer = favour_event_loop(c.background_nice)
 
     async def stop_renicer() -> None:
         await asyncio.to_thread(renicer.stop)
