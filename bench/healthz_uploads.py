@@ -51,6 +51,35 @@ def summary(latencies: list[float]) -> str:
     return f"p50 {statistics.median(ms):6.1f} ms  p99 {p99:6.1f} ms  max {ms[-1]:6.1f} ms  ({len(ms)} probes)"
 
 
+def thread_times(pid: int) -> dict[int, tuple[str, int, int, int]]:
+    """Each thread of a process: its name, CPU and run-queue wait (ns, /proc/.../schedstat), nice."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            comm = (task / "comm").read_text().strip()
+            run_ns, wait_ns, _ = map(int, (task / "schedstat").read_text().split())
+            nice = int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
+        except (OSError, ValueError):  # the thread ended meanwhile
+            continue
+        out[int(task.name)] = ("event loop" if int(task.name) == pid else comm, run_ns, wait_ns, nice)
+    return out
+
+
+def thread_report(before: dict[int, tuple[str, int, int, int]], after: dict[int, tuple[str, int, int, int]]) -> str:
+    """CPU and run-queue wait per thread name over a round (threads of one name summed), busiest first."""
+    groups: dict[tuple[str, int], list[int]] = collections.defaultdict(lambda: [0, 0, 0])
+    for tid, (comm, run_ns, wait_ns, nice) in after.items():
+        _, run0, wait0, _ = before.get(tid, (comm, 0, 0, nice))
+        if run_ns - run0 or wait_ns - wait0:
+            g = groups[comm, nice]
+            g[0], g[1], g[2] = g[0] + run_ns - run0, g[1] + wait_ns - wait0, g[2] + 1
+    rows = sorted(groups.items(), key=lambda kv: -kv[1][0])
+    return "\n".join(
+        f"           {comm:<16} nice {nice:>2} x{n:<3} CPU {run / 1e9:5.2f} s  run-queue wait {wait / 1e9:5.2f} s"
+        for (comm, nice), (run, wait, n) in rows
+    )
+
+
 def offer(upload: Callable[[], object], uploads: int, until: float) -> list[object]:
     """Run `uploads` uploads from THREADS threads, each thread going on with more until `until`."""
 
@@ -72,6 +101,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds, each measured on its own (default 2)")
     parser.add_argument("--seconds", type=float, default=3, help="least length of a round (default 3)")
     parser.add_argument("--sustain", action="store_true", help="offer uploads until the round has lasted --seconds")
+    parser.add_argument("--threads", action="store_true", help="print each collector thread's CPU and run-queue wait")
     args = parser.parse_args()
     body = clients.spans_body("large", count=60, pad=60_000)
     work = Path(tempfile.mkdtemp(prefix="otelhouse-healthz-"))
@@ -87,7 +117,7 @@ def main() -> None:
         print(f"load average {os.getloadavg()[0]:.2f}; {args.protocol}, {args.uploads} uploads of {len(body):,} bytes")
         pid = server.proc.pid
         for round_ in range(args.rounds):
-            loop_cpu, cpu = cpu_seconds(pid, pid), cpu_seconds(pid)
+            loop_cpu, cpu, threads = cpu_seconds(pid, pid), cpu_seconds(pid), thread_times(pid)
             with (
                 HealthProbe(server.http_port) as probe,
                 HealthProbe(server.reference_port) as idle,
@@ -106,6 +136,8 @@ def main() -> None:
             print(f"round {round_ + 1}: collector {summary(probe.latencies)}")
             print(f"         reference {summary(idle.latencies)}   outcomes {counts}")
             print(f"         {lasted:.1f} s; collector CPU {cpu:.2f} s, of which its event loop {loop_cpu:.2f} s")
+            if args.threads:
+                print(thread_report(threads, thread_times(pid)))
         print(f"load average {os.getloadavg()[0]:.2f}")
     finally:
         server.stop()

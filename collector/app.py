@@ -18,6 +18,7 @@ from collector.otlp.model import Payload
 from collector.otlp_grpc import start_grpc_server
 from collector.otlp_http import LIMITS_KEY, RECEIVER_KEY, BodyLimits, add_otlp_routes
 from collector.pipeline import Pipeline, PipelineSettings, Sink
+from collector.priority import favour_event_loop
 from collector.prometheus.remote_write_http import add_remote_write_route
 from collector.prometheus.scheduler import Scraper
 from collector.receiver import Receiver
@@ -43,6 +44,7 @@ def pipeline_settings(c: CollectorSettings) -> PipelineSettings:
         max_queue_bytes=c.max_queue_bytes,
         retry_after_s=c.retry_after_s,
         stop_grace_s=c.stop_grace_s,
+        background_nice=c.background_nice,
     )
 
 
@@ -134,6 +136,12 @@ async def start_collector(
     the ingest keys current at each request.
     """
     c = settings.collector
+    renicer = favour_event_loop(c.background_nice)
+
+    async def stop_renicer() -> None:
+        await asyncio.to_thread(renicer.stop)
+
+    stoppers.append(stop_renicer)
     metrics = CollectorMetrics()
     cfg = pipeline_settings(c)
     wal = None

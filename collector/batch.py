@@ -41,6 +41,7 @@ class PipelineSettings:
     retry_after_s: int = 5
     stop_grace_s: float = 20.0  # all writers together, at shutdown
     checkpoint_interval_s: float = 1.0  # store sync, then release stored batches from the log
+    background_nice: int = 0  # the writer and checkpoint threads' nice (collector/priority.py)
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ from collector.batch import Entry, PipelineSettings, Refused, Rejected, Sink, So
 from collector.memory_source import Budget, MemorySource
 from collector.metrics import CollectorMetrics
 from collector.otlp.model import Payload, Signal
+from collector.priority import lower_this_thread
 from storage.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class SignalWriter:
         self.thread = threading.Thread(target=self._run, name=f"writer-{signal}", daemon=True)
 
     def _run(self) -> None:
+        lower_this_thread(self.cfg.background_nice)  # and so the ClickHouse threads its inserts start
         delay = 0.1
         while True:
             if self.stopping and self.grace.over():
@@ -171,12 +173,14 @@ class Checkpointer:
         self.sources = sources
         self.sync = sync
         self.interval = cfg.checkpoint_interval_s
+        self.nice = cfg.background_nice
         self.metrics = metrics
         self.health = Health("checkpoint", metrics)
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
 
     def _run(self) -> None:
+        lower_this_thread(self.nice)
         while not self.stopped.wait(self.interval):
             self.safely()
 

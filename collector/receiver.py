@@ -6,9 +6,11 @@ import asyncio
 import dataclasses
 import logging
 import time
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from collector.budget import ByteBudget, Reservation
 from collector.metrics import CollectorMetrics
@@ -22,8 +24,31 @@ from otelhouse.config import Settings
 from otelhouse.secrets import Lookup, fixed
 
 log = logging.getLogger(__name__)
-# Bodies above this are decoded in a worker thread so one large request cannot stall the event loop.
+# Bodies above this are decoded off the event loop, one at a time on one thread: a decode holds the
+# GIL almost throughout, so a second thread would add no throughput, only a second GIL holder the loop
+# queues behind, and a holder the kernel preempts stalls the loop until it runs again (a burst of
+# large gRPC messages decoded on the default pool's six threads held /healthz up 100-200 ms;
+# docs/performance.md, "Issue 9 over gRPC").
 _THREAD_DECODE_BYTES = 1024 * 1024
+T = TypeVar("T")
+
+
+@dataclass
+class Workers:
+    """A thread pool started at first use."""
+
+    threads: int
+    name: str
+    _executor: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix=self.name)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
 
 
 def decode_body(signal: Signal, fmt: str, body: bytes, limits: Limits = DEFAULT_LIMITS) -> DecodeResult:
@@ -31,6 +56,16 @@ def decode_body(signal: Signal, fmt: str, body: bytes, limits: Limits = DEFAULT_
     if fmt == "json":
         return decode_message(signal, parse_json(signal, body), limits)
     return decode_protobuf(signal, body, limits)
+
+
+def decode_large_body(signal: Signal, fmt: str, body: bytes, limits: Limits = DEFAULT_LIMITS) -> DecodeResult:
+    """decode_body, plus the payload's CRC-32 for the write-ahead log, so the event loop reads the body once
+    less (zlib releases the GIL while it sums)."""
+    result = decode_body(signal, fmt, body, limits)
+    if result.payload is None:
+        return result
+    payload = dataclasses.replace(result.payload, body_crc=zlib.crc32(result.payload.body))
+    return dataclasses.replace(result, payload=payload)
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -63,10 +98,12 @@ class Receiver:
     budget: ByteBudget = field(default_factory=lambda: ByteBudget(512 * 1024 * 1024))
     decompress_threads: int = 1
     in_flight: int = field(default=0, init=False)
-    _decompressor: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+    _decompressor: Workers = field(init=False, repr=False)
+    _decoder: Workers = field(default_factory=lambda: Workers(1, "decode"), init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.metrics.body_bytes_held.set_function(lambda: self.budget.held)
+        self._decompressor = Workers(self.decompress_threads, "decompress")
 
     @classmethod
     def from_settings(
@@ -96,15 +133,12 @@ class Receiver:
         """Decompress on a small thread pool, so bombs cannot stall the event loop; output joins the budget."""
         if not encoding or encoding.strip().lower() == "identity":
             return body
-        if self._decompressor is None:
-            self._decompressor = ThreadPoolExecutor(self.decompress_threads, thread_name_prefix="decompress")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._decompressor, decompress, body, encoding, limit, reservation.take)
+        return await self._decompressor.run(decompress, body, encoding, limit, reservation.take)
 
     def close(self) -> None:
-        """Stop the decompression threads."""
-        if self._decompressor is not None:
-            self._decompressor.shutdown(wait=True, cancel_futures=True)
+        """Stop the decompression and decode threads."""
+        self._decompressor.close()
+        self._decoder.close()
 
     def _enter(self) -> None:
         # Receivers run on one event loop, so a plain counter is the semaphore; refusing at once
@@ -158,7 +192,7 @@ class Receiver:
 
     async def _ingest(self, signal: Signal, protocol: str, fmt: str, body: bytes) -> DecodeResult:
         if len(body) > _THREAD_DECODE_BYTES:
-            result = await asyncio.to_thread(decode_body, signal, fmt, body, self.limits)
+            result = await self._decoder.run(decode_large_body, signal, fmt, body, self.limits)
         else:
             result = decode_body(signal, fmt, body, self.limits)
         if result.truncated:

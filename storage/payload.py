@@ -6,7 +6,7 @@ nothing of the wire formats they came in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -43,3 +43,5 @@ class Payload:
     route: Route
     body: bytes
     items: int
+    # the body's CRC-32 when it was computed off the event loop (the write-ahead log's checksum uses it)
+    body_crc: int | None = field(default=None, compare=False)

@@ -43,10 +43,56 @@ def encode(payload: Payload, appended_ns: int) -> bytes:
 
 
 def header(payload: Payload, appended_ns: int) -> bytes:
-    """The header of a payload's record: the record is this, then the body (written without a copy)."""
+    """The header of a payload's record: the record is this, then the body (written without a copy).
+
+    A body checksummed already (`payload.body_crc`, off the event loop) is not read again.
+    """
     meta = _META.pack(appended_ns, SIGNAL_CODES[payload.signal], ROUTE_CODES[payload.route], payload.items)
-    crc = zlib.crc32(payload.body, zlib.crc32(meta))
+    if payload.body_crc is None:
+        crc = zlib.crc32(payload.body, zlib.crc32(meta))
+    else:
+        crc = crc32_combine(zlib.crc32(meta), payload.body_crc, len(payload.body))
     return _HEAD.pack(MAGIC, len(payload.body), crc) + meta
+
+
+# CRC-32 of a concatenation from its parts' (zlib's crc32_combine, which Python's zlib does not
+# offer): polynomial arithmetic modulo zlib's reflected polynomial, a few dozen steps whatever the length.
+_POLY = 0xEDB88320
+_X0 = 1 << 31  # the polynomial 1, reflected
+
+
+def _multiply(a: int, b: int) -> int:
+    """a * b modulo the CRC polynomial."""
+    product, bit = 0, _X0
+    while a:
+        if a & bit:
+            product ^= b
+            a ^= bit
+        bit >>= 1
+        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
+    return product
+
+
+def _powers() -> list[int]:
+    """x^(2^k) modulo the polynomial for k = 0..31."""
+    table = [_X0 >> 1]  # x
+    for _ in range(31):
+        table.append(_multiply(table[-1], table[-1]))
+    return table
+
+
+_X2N = _powers()
+
+
+def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
+    """The CRC-32 of A + B, given A's CRC, B's CRC and B's length."""
+    shift, k = _X0, 3  # x^(8 * length2): B's bits shift A's remainder that far
+    while length2:
+        if length2 & 1:
+            shift = _multiply(_X2N[k & 31], shift)
+        length2 >>= 1
+        k += 1
+    return _multiply(shift, crc1) ^ crc2
 
 
 def parse_header(header: bytes) -> tuple[int, int, bytes]:

@@ -110,6 +110,11 @@ class CollectorSettings:
     decompress_threads: int = setting(
         1, "threads that decompress request bodies, off the event loop (fewer than cores: bombs leave the loop one)"
     )
+    background_nice: int = setting(
+        10,
+        "CPU priority (Linux nice, 0-19) of the threads doing bulk work: the embedded ClickHouse's, grpc's C core's, "
+        "the storage writers'; the event loop keeps 0, so it gets a core first on a busy machine (0: off)",
+    )
     max_items_per_request: int = setting(
         100_000, "spans, log records or metric points one request may hold; more: the request gets 400"
     )

@@ -80,6 +80,8 @@ def validate(s: Settings) -> list[str]:
     ):
         if getattr(s.collector, key) <= 0:
             problems.append(f"collector.{key} must be more than 0, got {getattr(s.collector, key)}")
+    if not 0 <= s.collector.background_nice <= 19:
+        problems.append(f"collector.background_nice must be 0 to 19, got {s.collector.background_nice}")
     if s.collector.log_mapping_processes < 0:
         problems.append(f"collector.log_mapping_processes must be 0 or more, got {s.collector.log_mapping_processes}")
     if s.collector.max_anyvalue_depth < 2:

@@ -133,6 +133,7 @@ def test_bad_config_file_names_file_key_and_type(tmp_path: Path, text: str, frag
         ({"OTELHOUSE_COLLECTOR_WAL_SEGMENT_BYTES": "0"}, "collector.wal_segment_bytes must be more than 0"),
         ({"OTELHOUSE_COLLECTOR_WAL_MAX_BYTES": "-1"}, "collector.wal_max_bytes must be more than 0"),
         ({"OTELHOUSE_COLLECTOR_STOP_GRACE_S": "0"}, "collector.stop_grace_s must be more than 0"),
+        ({"OTELHOUSE_COLLECTOR_BACKGROUND_NICE": "20"}, "collector.background_nice must be 0 to 19, got 20"),
         ({"OTELHOUSE_AUTH_SESSION_KEYS_FILE": "/nonexistent/k"}, "cannot be read"),
     ],
 )
