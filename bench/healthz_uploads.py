@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import cpu_seconds  # noqa: E402
+from bench.ingest import cpu_seconds, thread_times  # noqa: E402
 from tests.collector.hostile import clients  # noqa: E402
 from tests.collector.hostile.conftest import wait_healthz  # noqa: E402
 from tests.collector.hostile.server import KEY, GoodSender, HealthProbe, start_reference, start_server  # noqa: E402
@@ -49,20 +49,6 @@ def summary(latencies: list[float]) -> str:
     ms = sorted(x * 1000 for x in latencies)
     p99 = statistics.quantiles(ms, n=100)[98]
     return f"p50 {statistics.median(ms):6.1f} ms  p99 {p99:6.1f} ms  max {ms[-1]:6.1f} ms  ({len(ms)} probes)"
-
-
-def thread_times(pid: int) -> dict[int, tuple[str, int, int, int]]:
-    """Each thread of a process: its name, CPU and run-queue wait (ns, /proc/.../schedstat), nice."""
-    out = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            comm = (task / "comm").read_text().strip()
-            run_ns, wait_ns, _ = map(int, (task / "schedstat").read_text().split())
-            nice = int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
-        except (OSError, ValueError):  # the thread ended meanwhile
-            continue
-        out[int(task.name)] = ("event loop" if int(task.name) == pid else comm, run_ns, wait_ns, nice)
-    return out
 
 
 def thread_report(before: dict[int, tuple[str, int, int, int]], after: dict[int, tuple[str, int, int, int]]) -> str:

@@ -59,6 +59,20 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_times(pid: int) -> dict[int, tuple[str, int, int, int]]:
+    """Each thread of a process: its name, CPU and run-queue wait (ns, /proc/.../schedstat), nice."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            comm = (task / "comm").read_text().strip()
+            run_ns, wait_ns, _ = map(int, (task / "schedstat").read_text().split())
+            nice = int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
+        except (OSError, ValueError):  # the thread ended meanwhile
+            continue
+        out[int(task.name)] = ("event loop" if int(task.name) == pid else comm, run_ns, wait_ns, nice)
+    return out
+
+
 class Collector:
     """An `otelhouse serve` subprocess on a data folder and database of the benchmark's."""
 

@@ -34,7 +34,7 @@ if __package__ in (None, ""):  # run as a script: the tree this file is in
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.http_post import Poster
-from bench.ingest import Collector, cpu_seconds, say
+from bench.ingest import Collector, cpu_seconds, say, thread_times
 from bench.workload import fresh_bodies
 
 MAX_OUTSTANDING = 4000  # bounds the sender's memory; requests beyond it count as failed
@@ -123,14 +123,9 @@ def offer_from(collector: Collector, rate: float, seconds: float, senders: int, 
 def thread_cpu(pid: int) -> dict[str, float]:
     """CPU seconds used so far by the process's threads, summed by thread name (the event loop: 'loop')."""
     out: dict[str, float] = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            name = "loop" if task.name == str(pid) else (task / "comm").read_text().strip()
-            seconds = cpu_seconds(pid, int(task.name))
-        except (FileNotFoundError, ProcessLookupError):
-            continue  # a thread that ended meanwhile
-        name = name.rstrip("0123456789_-") or name  # a pool's threads under one name
-        out[name] = out.get(name, 0.0) + seconds
+    for comm, run_ns, _, _ in thread_times(pid).values():
+        name = "loop" if comm == "event loop" else comm.rstrip("0123456789_-") or comm  # a pool's threads as one
+        out[name] = out.get(name, 0.0) + run_ns / 1e9
     return out
 
 

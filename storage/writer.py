@@ -32,45 +32,41 @@ def proto_text(name: str) -> str:
     return resources.files("storage").joinpath("proto", name).read_text()
 
 
-def native_settings(signal: Signal, dedup_token: str | None = None, max_threads: int = 0) -> dict[str, str | int]:
-    """Return the insert settings that make ClickHouse parse the bodies as one OTLP request.
-
-    `max_threads` (0: the server's default) caps ClickHouse's threads for the insert.
-    """
+def _protobuf_insert(proto: str, message: str, max_threads: int, dedup_token: str | None) -> dict[str, str | int]:
+    """Return the settings every insert of request bodies shares: ClickHouse parses them with `proto`'s
+    `message`, on at most `max_threads` threads (0: the server's default)."""
     settings: dict[str, str | int] = {
         "format_schema_source": "string",
-        "format_schema": proto_text("otlp.proto"),
-        "format_schema_message_name": STAGING[signal][1],
-        # toJSONString in the views escapes '/' by this setting; pin it to what the Python rule does
-        "output_format_json_escape_forward_slashes": 1,
-        # the bloom-filter skip indexes (trace id, attribute maps) are built at a part's first merge, which
-        # rebuilds them anyway; until then a query reads that small part without pruning, with the same result
+        "format_schema": proto_text(proto),
+        "format_schema_message_name": message,
+        # the bloom-filter skip indexes (trace id, attribute and label maps) cost more than the rest of
+        # some inserts (bench/remote_write_decode.py, bench/insert_batch.py); a part gets them at its first
+        # merge, which rebuilds them anyway, and until then a query reads it unpruned with the same result
+        # (docs/decisions.md)
         "materialize_skip_indexes_on_insert": 0,
     }
     if max_threads:
         settings["max_threads"] = max_threads
+    settings.update(insert_settings(dedup_token))
+    return settings
+
+
+def native_settings(signal: Signal, dedup_token: str | None = None, max_threads: int = 0) -> dict[str, str | int]:
+    """Return the insert settings that make ClickHouse parse the bodies as one OTLP request."""
+    settings = _protobuf_insert("otlp.proto", STAGING[signal][1], max_threads, dedup_token)
+    # toJSONString in the views escapes '/' by this setting; pin it to what the Python rule does
+    settings["output_format_json_escape_forward_slashes"] = 1
     if signal is Signal.METRICS:
         # five light views split the rendered points block by kind; most of each one's cost is
         # per-insert query analysis, so they run side by side
         settings["parallel_view_processing"] = 1
-    settings.update(insert_settings(dedup_token))
     return settings
 
 
 def prometheus_settings(dedup_token: str | None = None, max_threads: int = 0) -> dict[str, str | int]:
     """Return the insert settings that make ClickHouse parse length-delimited remote-write requests."""
-    settings: dict[str, str | int] = {
-        "format_schema_source": "string",
-        "format_schema": proto_text("prompb.proto"),
-        "format_schema_message_name": "WriteRequest",
-    }
-    if max_threads:
-        settings["max_threads"] = max_threads
+    settings = _protobuf_insert("prompb.proto", "WriteRequest", max_threads, dedup_token)
     settings["parallel_view_processing"] = 1  # the points table's five views, as for OTLP metrics
-    # the metric tables' four bloom-filter indexes on label maps cost more than the rest of the insert
-    # (bench/remote_write_decode.py); a part gets them at its first merge instead (docs/decisions.md)
-    settings["materialize_skip_indexes_on_insert"] = 0
-    settings.update(insert_settings(dedup_token))
     return settings
 
 

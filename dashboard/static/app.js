@@ -63,8 +63,12 @@ const OH = (() => {
     if (ns < 1e9) return (ns / 1e6).toFixed(ns < 1e7 ? 2 : 1) + " ms"; return (ns / 1e9).toFixed(2) + " s";
   }
   const pct = (x) => (x === null || x === undefined) ? "–" : (100 * x).toFixed(x < 0.001 && x > 0 ? 3 : 2) + "%";
-  // below 0.1/min two significant digits per hour, so a service with a few calls over a day never reads 0.00
-  const rate = (x) => x >= 100 ? x.toFixed(0) + "/s" : x >= 1 ? x.toFixed(2) + "/s" : x * 60 >= 0.1 || x === 0 ? (x * 60).toFixed(2) + "/min" : (x * 3600).toPrecision(2) + "/h";
+  function rate(x) {
+    if (x >= 100) return x.toFixed(0) + "/s";
+    if (x >= 1) return x.toFixed(2) + "/s";
+    if (x === 0 || x * 60 >= 0.1) return (x * 60).toFixed(2) + "/min";
+    return (x * 3600).toPrecision(2) + "/h";  // a few calls over a day never read 0.00/min
+  }
   const tzName = Intl.DateTimeFormat().resolvedOptions().timeZone;
   function time(ns, withDate = true) {
     const d = new Date(ns / 1e6);
