@@ -133,16 +133,17 @@ const OH = (() => {
     const svg = document.createElementNS(svgNS, "svg");
     svg.setAttribute("class", "spark"); svg.setAttribute("viewBox", `0 0 ${w} ${h}`); svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", key + " over time");
+    const xs = points.map((p) => p.t), ys = points.map((p) => p[key] || 0);
+    const x0 = Math.min(...xs), x1 = Math.max(...xs), y1 = Math.max(...ys) || 1;
+    const y = (v) => h - 2 - (v / y1) * (h - 4);  // 0 on the bottom line, the highest step on the top one
     if (points.length > 1) {
-      const xs = points.map((p) => p.t), ys = points.map((p) => p[key] || 0);
-      const x0 = Math.min(...xs), x1 = Math.max(...xs), y1 = Math.max(...ys) || 1;
-      const d = points.map((p, i) => `${i ? "L" : "M"}${((p.t - x0) / ((x1 - x0) || 1)) * (w - 2) + 1},${h - 2 - ((p[key] || 0) / y1) * (h - 4)}`).join("");
+      const d = points.map((p, i) => `${i ? "L" : "M"}${((p.t - x0) / ((x1 - x0) || 1)) * (w - 2) + 1},${y(ys[i])}`).join("");
       const path = document.createElementNS(svgNS, "path");
       path.setAttribute("d", d); path.setAttribute("fill", "none"); path.setAttribute("stroke", "currentColor"); path.setAttribute("stroke-width", "1.5");
       svg.append(path);
-    } else if (points.length === 1 && points[0][key]) {  // one step with data (a young stack, a long range): a dot
+    } else if (points.length === 1) {  // one step (a young stack, a long range): a dot where a line would end
       const dot = document.createElementNS(svgNS, "circle");
-      dot.setAttribute("cx", w - 3); dot.setAttribute("cy", 4); dot.setAttribute("r", 2); dot.setAttribute("fill", "currentColor");
+      dot.setAttribute("cx", w - 3); dot.setAttribute("cy", Math.min(Math.max(y(ys[0]), 3), h - 3)); dot.setAttribute("r", 2); dot.setAttribute("fill", "currentColor");
       svg.append(dot);
     }
     return svg;
